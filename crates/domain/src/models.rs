@@ -1,0 +1,307 @@
+//! Typed request bodies and the presence resource, with their JSON Schemas.
+//!
+//! Each action body keeps the members it does not know in `additional_properties`, as Microsoft's models do, and
+//! writes them after the typed ones. [`BodyKind`] names every body and turns a loosely-typed JSON object (keys in any
+//! case, as a PowerShell hashtable gives them) into a validated, canonical wire body.
+
+use crate::duration::IsoDuration;
+use crate::rules::{self, RuleViolation};
+use crate::values::{Activity, Availability};
+use schemars::{JsonSchema, Schema};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Extra JSON members kept verbatim, in the order given.
+pub type AdditionalProperties = Map<String, Value>;
+
+/// Body of `POST …/presence/setPresence`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(description = "Body of the setPresence action: the presence session of an application for a user.")]
+pub struct SetPresenceRequest {
+    /// The ID of the application's presence session (the application's client ID).
+    #[schemars(required)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// The base presence information.
+    #[schemars(required)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<Availability>,
+    /// The supplemental information to availability.
+    #[schemars(required)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
+    /// How long the presence session stays valid; PT5M to PT4H, 5 minutes when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_duration: Option<IsoDuration>,
+    /// Members not defined by the action, sent as given.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
+}
+
+/// Body of `POST …/presence/clearPresence`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(description = "Body of the clearPresence action.")]
+pub struct ClearPresenceRequest {
+    /// The ID of the presence session to clear (the application's client ID).
+    #[schemars(required)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
+}
+
+/// Body of `POST …/presence/setUserPreferredPresence`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(description = "Body of the setUserPreferredPresence action.")]
+pub struct SetUserPreferredPresenceRequest {
+    /// The preferred availability.
+    #[schemars(required)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<Availability>,
+    /// The preferred activity.
+    #[schemars(required)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
+    /// How long the preferred presence stays; 1 day for DoNotDisturb/Busy and 7 days otherwise when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_duration: Option<IsoDuration>,
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
+}
+
+/// `outOfOfficeSettings` of a presence.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutOfOfficeSettings {
+    pub message: Option<String>,
+    pub is_out_of_office: Option<bool>,
+}
+
+/// The presence resource as the service returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Presence {
+    /// The user's object ID.
+    pub id: String,
+    pub availability: Availability,
+    pub activity: Activity,
+    pub out_of_office_settings: OutOfOfficeSettings,
+    /// A lexicographically sortable version stamp, computed by the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_location: Option<Value>,
+}
+
+/// Every request body an operation can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BodyKind {
+    SetPresence,
+    ClearPresence,
+    SetUserPreferredPresence,
+}
+
+/// The JSON type of one body member, as far as a caller needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyType {
+    String,
+    Duration,
+    Boolean,
+    Object,
+}
+
+/// One member of a request body, derived from the body's JSON Schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyProperty {
+    /// The JSON member name (`sessionId`).
+    pub wire_name: String,
+    pub property_type: PropertyType,
+    pub required: bool,
+    pub description: String,
+}
+
+impl BodyKind {
+    /// The JSON Schema of the body.
+    pub fn schema(self) -> Schema {
+        match self {
+            Self::SetPresence => schemars::schema_for!(SetPresenceRequest),
+            Self::ClearPresence => schemars::schema_for!(ClearPresenceRequest),
+            Self::SetUserPreferredPresence => schemars::schema_for!(SetUserPreferredPresenceRequest),
+        }
+    }
+
+    /// The schema's title, which is the Rust model's name (`SetPresenceRequest`).
+    pub fn model_name(self) -> &'static str {
+        match self {
+            Self::SetPresence => "SetPresenceRequest",
+            Self::ClearPresence => "ClearPresenceRequest",
+            Self::SetUserPreferredPresence => "SetUserPreferredPresenceRequest",
+        }
+    }
+
+    /// The typed members of the body, in schema order.
+    pub fn properties(self) -> Vec<BodyProperty> {
+        let schema = self.schema();
+        let root = schema.as_value();
+        let required: Vec<&str> = root
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let Some(props) = root.get("properties").and_then(Value::as_object) else { return Vec::new() };
+        props
+            .iter()
+            .map(|(name, prop)| BodyProperty {
+                wire_name: name.clone(),
+                property_type: property_type_of(root, prop),
+                required: required.contains(&name.as_str()),
+                description: prop.get("description").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+
+    /// Turns a loosely-typed JSON object into the canonical, validated wire body.
+    ///
+    /// Keys matching a typed member case-insensitively are renamed to the member's wire name; other keys are kept
+    /// verbatim as additional properties. Values are checked against the member types and the service's rules, so
+    /// a body this returns is one the service accepts.
+    pub fn to_wire_body(self, loose: Map<String, Value>) -> Result<Value, RuleViolation> {
+        let normalized = self.normalize_keys(loose)?;
+        match self {
+            Self::SetPresence => {
+                let body: SetPresenceRequest = typed(normalized)?;
+                rules::check_set_presence(&body)?;
+                Ok(serde_json::to_value(body).expect("a typed body always serializes"))
+            }
+            Self::ClearPresence => {
+                let body: ClearPresenceRequest = typed(normalized)?;
+                rules::check_clear_presence(&body)?;
+                Ok(serde_json::to_value(body).expect("a typed body always serializes"))
+            }
+            Self::SetUserPreferredPresence => {
+                let body: SetUserPreferredPresenceRequest = typed(normalized)?;
+                rules::check_set_user_preferred_presence(&body)?;
+                Ok(serde_json::to_value(body).expect("a typed body always serializes"))
+            }
+        }
+    }
+
+    fn normalize_keys(self, loose: Map<String, Value>) -> Result<Map<String, Value>, RuleViolation> {
+        let known = self.properties();
+        let mut out = Map::with_capacity(loose.len());
+        for (key, value) in loose {
+            let name = known
+                .iter()
+                .find(|p| p.wire_name.eq_ignore_ascii_case(&key))
+                .map_or(key, |p| p.wire_name.clone());
+            if out.contains_key(&name) {
+                return Err(RuleViolation::DuplicateProperty { property: name });
+            }
+            out.insert(name, value);
+        }
+        Ok(out)
+    }
+}
+
+fn typed<T: DeserializeOwned>(body: Map<String, Value>) -> Result<T, RuleViolation> {
+    // Check each typed member on its own first, so the error names the member that is wrong.
+    serde_json::from_value(Value::Object(body)).map_err(|e| RuleViolation::InvalidValue { reason: e.to_string() })
+}
+
+fn property_type_of(root: &Value, prop: &Value) -> PropertyType {
+    let resolved = resolve_ref(root, prop);
+    if resolved.get("format").and_then(Value::as_str) == Some("duration") {
+        return PropertyType::Duration;
+    }
+    let types: Vec<&str> = match resolved.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if types.contains(&"boolean") {
+        PropertyType::Boolean
+    } else if types.contains(&"object") {
+        PropertyType::Object
+    } else {
+        PropertyType::String
+    }
+}
+
+/// Follows a local `$ref` (`#/$defs/Name`), and the first non-null arm of an `anyOf`/`oneOf`.
+fn resolve_ref<'a>(root: &'a Value, prop: &'a Value) -> &'a Value {
+    if let Some(reference) = prop.get("$ref").and_then(Value::as_str) {
+        if let Some(target) = reference.strip_prefix('#').and_then(|p| root.pointer(p)) {
+            return resolve_ref(root, target);
+        }
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(arms) = prop.get(key).and_then(Value::as_array) {
+            if let Some(arm) = arms.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null")) {
+                return resolve_ref(root, arm);
+            }
+        }
+    }
+    prop
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn set_presence_properties_come_from_the_schema() {
+        let props = BodyKind::SetPresence.properties();
+        let names: Vec<_> = props.iter().map(|p| p.wire_name.as_str()).collect();
+        assert_eq!(names, ["sessionId", "availability", "activity", "expirationDuration"]);
+        assert_eq!(props[3].property_type, PropertyType::Duration);
+        assert_eq!(props[1].property_type, PropertyType::String);
+        assert!(props[0].required && props[1].required && props[2].required && !props[3].required);
+    }
+
+    #[test]
+    fn keys_match_case_insensitively_and_unknown_keys_are_kept_last() {
+        let body = BodyKind::SetPresence
+            .to_wire_body(obj(json!({
+                "Custom": {"a": 1},
+                "SESSIONID": "s1",
+                "availability": "busy",
+                "Activity": "inacall",
+                "expirationDuration": "PT90M",
+            })))
+            .unwrap();
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"sessionId":"s1","availability":"Busy","activity":"InACall","expirationDuration":"PT1H30M","Custom":{"a":1}}"#
+        );
+    }
+
+    #[test]
+    fn the_same_member_twice_is_refused() {
+        let err = BodyKind::SetPresence
+            .to_wire_body(obj(json!({"sessionId": "a", "SessionId": "b", "availability": "Available", "activity": "Available"})))
+            .unwrap_err();
+        assert!(matches!(err, RuleViolation::DuplicateProperty { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_wrongly_typed_member_is_refused_with_its_reason() {
+        let err = BodyKind::SetPresence
+            .to_wire_body(obj(json!({"sessionId": "a", "availability": 5, "activity": "Available"})))
+            .unwrap_err();
+        assert!(matches!(err, RuleViolation::InvalidValue { .. }), "{err:?}");
+    }
+}
