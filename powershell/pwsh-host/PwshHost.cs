@@ -15,6 +15,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Globalization;
+using System.IO;
 using System.Management.Automation;
 using System.Management.Automation.Host;
 using System.Security;
@@ -80,24 +81,32 @@ internal sealed class HostUserInterface : PSHostUserInterface
     public override PSHostRawUserInterface RawUI => _rawUI;
 
     /// <summary>
-    /// False: the formatter and the error view then emit plain text, which is what
-    /// tests comparing output want (and what pwsh does when its output is redirected).
+    /// True only on a terminal. (Program also switches $PSStyle.OutputRendering to PlainText when
+    /// output is redirected, so tables and error views carry no ANSI sequences into files and pipes.)
     /// </summary>
-    public override bool SupportsVirtualTerminal => false;
+    public override bool SupportsVirtualTerminal { get; } = !Console.IsOutputRedirected;
+
+    /// <summary>
+    /// While true, ordinary output goes to stderr. Program sets it while it pipes an error record
+    /// through Out-Default, to print that record in pwsh's error view on stderr.
+    /// </summary>
+    internal bool RedirectOutputToError { get; set; }
+
+    private TextWriter Out => RedirectOutputToError ? Console.Error : Console.Out;
 
     // ---- output -------------------------------------------------------------------------
 
-    public override void Write(string value) => Console.Out.Write(value);
+    public override void Write(string value) => Out.Write(value);
 
     public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) =>
-        Console.Out.Write(value);
+        Out.Write(value);
 
-    public override void WriteLine() => Console.Out.WriteLine();
+    public override void WriteLine() => Out.WriteLine();
 
-    public override void WriteLine(string value) => Console.Out.WriteLine(value);
+    public override void WriteLine(string value) => Out.WriteLine(value);
 
     public override void WriteLine(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) =>
-        Console.Out.WriteLine(value);
+        Out.WriteLine(value);
 
     /// <summary>Error records (via Out-Default) and our own error reports: stderr.</summary>
     public override void WriteErrorLine(string value) => Console.Error.WriteLine(value);

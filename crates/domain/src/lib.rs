@@ -20,7 +20,7 @@ pub mod values;
 pub use duration::IsoDuration;
 pub use graph_error::{GraphError, GraphErrorBody, GraphInnerError};
 pub use models::{
-    BodyKind, ClearPresenceRequest, OutOfOfficeSettings, Presence, SetPresenceRequest,
+    BodyKind, BodyProperty, ClearPresenceRequest, OutOfOfficeSettings, Presence, PresenceAction, PropertyType, SetPresenceRequest,
     SetUserPreferredPresenceRequest,
 };
 pub use rules::RuleViolation;

@@ -102,6 +102,41 @@ pub struct Presence {
     pub work_location: Option<Value>,
 }
 
+/// The presence actions (OData actions bound to `presence`), by their documented names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr)]
+#[strum(serialize_all = "camelCase")]
+pub enum PresenceAction {
+    SetPresence,
+    ClearPresence,
+    SetUserPreferredPresence,
+    ClearUserPreferredPresence,
+}
+
+impl PresenceAction {
+    /// The documented path segment (`setPresence`).
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// Finds the action named by a path segment, in its plain (`setPresence`) or namespace-qualified
+    /// (`microsoft.graph.setPresence`) spelling. Graph matches action names case-insensitively.
+    pub fn from_segment(segment: &str) -> Option<Self> {
+        use strum::IntoEnumIterator;
+        let plain = segment.strip_prefix("microsoft.graph.").unwrap_or(segment);
+        Self::iter().find(|a| a.name().eq_ignore_ascii_case(plain))
+    }
+
+    /// The body the action takes, if any.
+    pub fn body(self) -> Option<BodyKind> {
+        match self {
+            Self::SetPresence => Some(BodyKind::SetPresence),
+            Self::ClearPresence => Some(BodyKind::ClearPresence),
+            Self::SetUserPreferredPresence => Some(BodyKind::SetUserPreferredPresence),
+            Self::ClearUserPreferredPresence => None,
+        }
+    }
+}
+
 /// Every request body an operation can take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BodyKind {
@@ -287,6 +322,15 @@ mod tests {
             serde_json::to_string(&body).unwrap(),
             r#"{"sessionId":"s1","availability":"Busy","activity":"InACall","expirationDuration":"PT1H30M","Custom":{"a":1}}"#
         );
+    }
+
+    #[test]
+    fn actions_are_found_by_plain_or_qualified_segment() {
+        assert_eq!(PresenceAction::from_segment("setPresence"), Some(PresenceAction::SetPresence));
+        assert_eq!(PresenceAction::from_segment("microsoft.graph.setPresence"), Some(PresenceAction::SetPresence));
+        assert_eq!(PresenceAction::from_segment("SETPRESENCE"), Some(PresenceAction::SetPresence));
+        assert_eq!(PresenceAction::from_segment("setPresenceNow"), None);
+        assert_eq!(PresenceAction::ClearUserPreferredPresence.name(), "clearUserPreferredPresence");
     }
 
     #[test]

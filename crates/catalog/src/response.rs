@@ -1,0 +1,83 @@
+//! How a response becomes cmdlet output or an error record's content.
+//!
+//! Output objects are JSON objects whose `$type` member names the PowerShell type name to give them; their members
+//! are the PowerShell property names (PascalCase), with `AdditionalProperties` holding what the model does not type.
+
+use crate::inventory::Cmdlet;
+use crate::operation::ResponseKind;
+use heck::ToUpperCamelCase;
+use serde_json::{Map, Value};
+
+/// The typed properties of `IMicrosoftGraphPresence`, in Microsoft's order (cmdlet-inventory.md §2.4).
+const PRESENCE_PROPERTIES: &[&str] = &["id", "activity", "availability", "outOfOfficeSettings", "statusMessage", "workLocation"];
+
+/// The objects a successful response produces.
+pub fn output_of(cmdlet: &Cmdlet, pass_thru: bool, body: Option<&Value>) -> Vec<Value> {
+    match cmdlet.spec.operation.response {
+        ResponseKind::NoContent => {
+            if pass_thru {
+                vec![Value::Bool(true)]
+            } else {
+                Vec::new()
+            }
+        }
+        ResponseKind::Presence => match body {
+            Some(Value::Object(presence)) => {
+                vec![presence_object(presence, &format!("{}.MicrosoftGraphPresence", cmdlet.version.models_namespace()))]
+            }
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// A presence resource as a PowerShell object description.
+fn presence_object(presence: &Map<String, Value>, type_name: &str) -> Value {
+    let mut out = Map::new();
+    out.insert("$type".into(), Value::String(type_name.to_owned()));
+    for name in PRESENCE_PROPERTIES {
+        let value = presence.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| pascal_case_members(v));
+        out.insert(name.to_upper_camel_case(), value.unwrap_or(Value::Null));
+    }
+    let additional: Map<String, Value> = presence
+        .iter()
+        .filter(|(k, _)| !k.starts_with("@odata") && !PRESENCE_PROPERTIES.iter().any(|p| p.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    out.insert("AdditionalProperties".into(), Value::Object(additional));
+    Value::Object(out)
+}
+
+/// Nested objects get PascalCase member names, like Microsoft's typed models.
+fn pascal_case_members(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.to_upper_camel_case(), pascal_case_members(v))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(pascal_case_members).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::find_cmdlet;
+    use serde_json::json;
+
+    #[test]
+    fn presence_becomes_a_typed_object_with_additional_properties() {
+        let cmdlet = find_cmdlet("Get-MgUserPresence").unwrap();
+        let body = json!({"@odata.context": "x", "id": "u", "availability": "Busy", "activity": "InACall",
+                          "outOfOfficeSettings": {"message": null, "isOutOfOffice": false}, "sequenceNumber": "A1"});
+        let out = output_of(&cmdlet, false, Some(&body));
+        assert_eq!(out[0]["$type"], "Microsoft.Graph.PowerShell.Models.MicrosoftGraphPresence");
+        assert_eq!(out[0]["Availability"], "Busy");
+        assert_eq!(out[0]["OutOfOfficeSettings"]["IsOutOfOffice"], false);
+        assert_eq!(out[0]["AdditionalProperties"], json!({"sequenceNumber": "A1"}));
+    }
+
+    #[test]
+    fn no_content_outputs_true_only_with_pass_thru() {
+        let cmdlet = find_cmdlet("Set-MgUserPresence").unwrap();
+        assert_eq!(output_of(&cmdlet, true, None), [Value::Bool(true)]);
+        assert!(output_of(&cmdlet, false, None).is_empty());
+    }
+}
