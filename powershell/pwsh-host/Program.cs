@@ -126,7 +126,7 @@ internal static class Program
         string? scriptPath = null;
         if (options.File is not null)
         {
-            scriptPath = ResolveScriptPath(options.File, options.WorkingDirectory);
+            scriptPath = ResolveScriptPath(options.File);
             if (scriptPath is null)
             {
                 Console.Error.WriteLine(CommandLine.NotAScriptFile(options.File));
@@ -166,12 +166,6 @@ internal static class Program
             s_running?.BeginStop(null, null);
         };
 
-        if (Console.IsOutputRedirected || Console.IsErrorRedirected)
-        {
-            // Like pwsh with redirected output: no ANSI colour sequences in tables and error views.
-            PSStyle.Instance.OutputRendering = OutputRendering.PlainText;
-        }
-
         bool isFile = scriptPath is not null;
         bool exitRethrown = isFile && MakeScriptExitEndTheProcess(runspace);
         bool terminatingError = false;
@@ -204,8 +198,7 @@ internal static class Program
                 // leave $global:? true whatever happened inside.
                 ps.Invoke(null, new PSInvocationSettings { AddToHistory = !isFile });
             }
-            catch (Exception ex) when (ex is RuntimeException or PSInvalidOperationException or
-                                             PipelineStoppedException or ParseException)
+            catch (Exception ex)
             {
                 // A terminating error: uncaught `throw`, a parse error, a failed mandatory
                 // conversion, ... (ExitException never gets here: the engine turns a top-level
@@ -403,13 +396,14 @@ internal static class Program
     }
 
     /// <summary>
-    /// A script path as pwsh resolves it: relative to the working directory, must be an existing file.
+    /// A script path as pwsh resolves it: relative to the process's current directory (before any
+    /// -WorkingDirectory is applied); it must be an existing file.
     /// </summary>
-    private static string? ResolveScriptPath(string file, string? workingDirectory)
+    private static string? ResolveScriptPath(string file)
     {
         try
         {
-            string full = Path.GetFullPath(file, Path.GetFullPath(workingDirectory ?? Directory.GetCurrentDirectory()));
+            string full = Path.GetFullPath(file);
             return File.Exists(full) ? full : null;
         }
         catch (Exception ex) when (ex is ArgumentException or IOException or NotSupportedException or UnauthorizedAccessException)

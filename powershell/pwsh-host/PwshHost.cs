@@ -15,9 +15,9 @@ using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Globalization;
-using System.IO;
 using System.Management.Automation;
 using System.Management.Automation.Host;
+using System.Management.Automation.Internal;
 using System.Security;
 
 namespace MgPresence.PwshHost;
@@ -80,11 +80,16 @@ internal sealed class HostUserInterface : PSHostUserInterface
 
     public override PSHostRawUserInterface RawUI => _rawUI;
 
+    private static readonly bool s_stdoutIsTerminal = !Console.IsOutputRedirected;
+    private static readonly bool s_stderrIsTerminal = !Console.IsErrorRedirected;
+
     /// <summary>
-    /// True only on a terminal. (Program also switches $PSStyle.OutputRendering to PlainText when
-    /// output is redirected, so tables and error views carry no ANSI sequences into files and pipes.)
+    /// True only when stdout is a terminal. The engine's formatter and error view decorate their text
+    /// with ANSI sequences ($PSStyle); like the real console host we strip them again (see
+    /// <see cref="Plain"/>) wherever the text does not go to a terminal, honouring
+    /// $PSStyle.OutputRendering (Host = colours only on a terminal, PlainText, Ansi).
     /// </summary>
-    public override bool SupportsVirtualTerminal { get; } = !Console.IsOutputRedirected;
+    public override bool SupportsVirtualTerminal => s_stdoutIsTerminal;
 
     /// <summary>
     /// While true, ordinary output goes to stderr. Program sets it while it pipes an error record
@@ -92,30 +97,76 @@ internal sealed class HostUserInterface : PSHostUserInterface
     /// </summary>
     internal bool RedirectOutputToError { get; set; }
 
-    private TextWriter Out => RedirectOutputToError ? Console.Error : Console.Out;
-
     // ---- output -------------------------------------------------------------------------
 
-    public override void Write(string value) => Out.Write(value);
+    public override void Write(string value) => WriteOut(value, newLine: false);
 
     public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) =>
-        Out.Write(value);
+        WriteOut(value, newLine: false);
 
-    public override void WriteLine() => Out.WriteLine();
+    public override void WriteLine() => WriteOut(string.Empty, newLine: true);
 
-    public override void WriteLine(string value) => Out.WriteLine(value);
+    public override void WriteLine(string value) => WriteOut(value, newLine: true);
 
     public override void WriteLine(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) =>
-        Out.WriteLine(value);
+        WriteOut(value, newLine: true);
 
     /// <summary>Error records (via Out-Default) and our own error reports: stderr.</summary>
-    public override void WriteErrorLine(string value) => Console.Error.WriteLine(value);
+    public override void WriteErrorLine(string value) => WriteErr(value);
 
-    public override void WriteDebugLine(string message) => Console.Out.WriteLine("DEBUG: " + message);
+    public override void WriteDebugLine(string message) => WriteOut("DEBUG: " + message, newLine: true);
 
-    public override void WriteVerboseLine(string message) => Console.Out.WriteLine("VERBOSE: " + message);
+    public override void WriteVerboseLine(string message) => WriteOut("VERBOSE: " + message, newLine: true);
 
-    public override void WriteWarningLine(string message) => Console.Out.WriteLine("WARNING: " + message);
+    public override void WriteWarningLine(string message) => WriteOut("WARNING: " + message, newLine: true);
+
+    private void WriteOut(string? value, bool newLine)
+    {
+        if (RedirectOutputToError)
+        {
+            WriteErr(value, newLine);
+            return;
+        }
+
+        value = Plain(value, s_stdoutIsTerminal);
+        if (newLine)
+        {
+            Console.Out.WriteLine(value);
+        }
+        else
+        {
+            Console.Out.Write(value);
+        }
+    }
+
+    private static void WriteErr(string? value, bool newLine = true)
+    {
+        value = Plain(value, s_stderrIsTerminal);
+        if (newLine)
+        {
+            Console.Error.WriteLine(value);
+        }
+        else
+        {
+            Console.Error.Write(value);
+        }
+    }
+
+    /// <summary>
+    /// Removes ANSI decoration unless $PSStyle.OutputRendering allows it for this destination, as pwsh
+    /// does: Ansi keeps it everywhere, PlainText nowhere, Host (the default) only on a terminal.
+    /// </summary>
+    private static string? Plain(string? value, bool toTerminal)
+    {
+        if (string.IsNullOrEmpty(value) || !value.Contains('\u001b'))
+        {
+            return value;
+        }
+
+        OutputRendering rendering = PSStyle.Instance.OutputRendering;
+        bool keep = rendering == OutputRendering.Ansi || (rendering == OutputRendering.Host && toTerminal);
+        return keep ? value : new StringDecorated(value).ToString(OutputRendering.PlainText);
+    }
 
     /// <summary>Progress bars make no sense for a non-interactive run; drop them like pwsh does when redirected.</summary>
     public override void WriteProgress(long sourceId, ProgressRecord record) { }

@@ -1,0 +1,268 @@
+//! The HTTP client: one reqwest client per session (connection reuse), bearer token, `client-request-id`, retries.
+
+use crate::cloud::Cloud;
+use crate::retry::{RetryPolicy, is_retryable, retry_after};
+use crate::trace;
+use backon::Retryable;
+use mgpresence_catalog::binding::{PreparedRequest, ProxySettings};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Once;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+
+/// How a session talks to Graph.
+#[derive(Debug, Clone)]
+pub struct GraphClientConfig {
+    pub cloud: Cloud,
+    /// The bearer token; `None` until connected.
+    pub access_token: Option<SecretString>,
+    pub retry: RetryPolicy,
+    /// Whole-request timeout (Microsoft's ClientTimeout: 300 s).
+    pub timeout: Duration,
+    pub user_agent: String,
+}
+
+impl GraphClientConfig {
+    /// Global cloud, no token, Microsoft's default retry and timeout.
+    pub fn new(cloud: Cloud) -> Self {
+        Self {
+            cloud,
+            access_token: None,
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(300),
+            user_agent: format!("MgPresence/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// Per-call options.
+#[derive(Debug, Clone, Default)]
+pub struct SendOptions {
+    pub proxy: Option<ProxySettings>,
+    /// Record the request/response text for the debug stream.
+    pub trace: bool,
+    /// Appended to the user agent (PowerShell host version and command name, as Microsoft's agent has them).
+    pub user_agent_suffix: Option<String>,
+}
+
+/// A response, whatever its status.
+#[derive(Debug, Clone)]
+pub struct GraphResponse {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub client_request_id: String,
+    /// How many times the request was sent.
+    pub attempts: u32,
+    /// Request and response texts, in order, when tracing was asked for.
+    pub trace: Vec<String>,
+}
+
+impl GraphResponse {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as JSON, when it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        if self.body.is_empty() { None } else { serde_json::from_slice(&self.body).ok() }
+    }
+
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why no response was obtained.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("Authentication needed. Please call Connect-MgGraph.")]
+    NotConnected,
+    #[error("The header '{name}' cannot be sent: {reason}")]
+    InvalidHeader { name: String, reason: String },
+    #[error("The proxy settings cannot be used: {0}")]
+    Proxy(String),
+    #[error("The request to {url} timed out after {seconds} seconds.")]
+    Timeout { url: String, seconds: u64 },
+    #[error("The request to {url} failed: {message}")]
+    Transport { url: String, message: String },
+}
+
+/// A Graph client for one connection.
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    config: GraphClientConfig,
+    http: reqwest::Client,
+}
+
+static TLS_PROVIDER: Once = Once::new();
+
+fn http_client(config: &GraphClientConfig, proxy: Option<&ProxySettings>) -> Result<reqwest::Client, ClientError> {
+    TLS_PROVIDER.call_once(|| {
+        // Another component may have installed a provider already; either way one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    let mut builder = reqwest::Client::builder().timeout(config.timeout).user_agent(config.user_agent.clone());
+    if let Some(p) = proxy.and_then(|p| p.url.as_deref().map(|url| (p, url))) {
+        let (settings, url) = p;
+        let mut proxy = reqwest::Proxy::all(url).map_err(|e| ClientError::Proxy(format!("'{url}' is not a proxy URL ({e})")))?;
+        if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
+            proxy = proxy.basic_auth(user, password.expose_secret());
+        }
+        builder = builder.proxy(proxy);
+    }
+    builder.build().map_err(|e| ClientError::Transport { url: config.cloud.graph_endpoint.to_string(), message: e.to_string() })
+}
+
+/// What one attempt produced.
+enum Attempt {
+    Done(GraphResponse),
+    Retry(GraphResponse),
+}
+
+impl GraphClient {
+    /// A client for `config`.
+    pub fn new(config: GraphClientConfig) -> Result<Self, ClientError> {
+        let http = http_client(&config, None)?;
+        Ok(Self { config, http })
+    }
+
+    pub fn config(&self) -> &GraphClientConfig {
+        &self.config
+    }
+
+    /// The absolute URL a request goes to.
+    pub fn url_of(&self, request: &PreparedRequest) -> String {
+        let mut url = self.config.cloud.url_for(request.version.segment(), &request.path);
+        if !request.query.is_empty() {
+            let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&request.query).finish();
+            url.push('?');
+            url.push_str(&query);
+        }
+        url
+    }
+
+    /// Sends a request, retrying as Microsoft's handler does, and returns the final response whatever its status.
+    pub async fn send(&self, request: &PreparedRequest, options: &SendOptions) -> Result<GraphResponse, ClientError> {
+        let token = self.config.access_token.as_ref().ok_or(ClientError::NotConnected)?;
+        let http = match &options.proxy {
+            Some(p) if p.url.is_some() => http_client(&self.config, Some(p))?,
+            _ => self.http.clone(),
+        };
+        let url = self.url_of(request);
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let mut headers = HeaderMap::new();
+        for (name, value) in &request.headers {
+            let header_name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| ClientError::InvalidHeader { name: name.clone(), reason: e.to_string() })?;
+            let header_value = HeaderValue::from_str(value)
+                .map_err(|e| ClientError::InvalidHeader { name: name.clone(), reason: e.to_string() })?;
+            headers.append(header_name, header_value);
+        }
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| ClientError::InvalidHeader { name: "Authorization".into(), reason: "the access token has characters a header cannot carry".into() })?;
+        bearer.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, bearer);
+        headers.insert("client-request-id", HeaderValue::from_str(&client_request_id).expect("a uuid is a valid header"));
+        headers.insert(
+            "SdkVersion",
+            HeaderValue::from_str(&format!("mgpresence/{}", env!("CARGO_PKG_VERSION"))).expect("valid header"),
+        );
+        if let Some(suffix) = &options.user_agent_suffix {
+            if let Ok(agent) = HeaderValue::from_str(&format!("{} {suffix}", self.config.user_agent)) {
+                headers.insert(reqwest::header::USER_AGENT, agent);
+            }
+        }
+        let body = request.body.as_ref().map(|b| serde_json::to_vec(b).expect("JSON values serialize"));
+        if body.is_some() {
+            headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+
+        let attempts = AtomicU32::new(0);
+        let traces = std::sync::Mutex::new(Vec::new());
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).expect("catalog methods are valid");
+        let attempt = || async {
+            let n = attempts.fetch_add(1, Ordering::SeqCst);
+            let mut headers = headers.clone();
+            if n > 0 {
+                headers.insert("Retry-Attempt", HeaderValue::from(n));
+            }
+            if options.trace {
+                let shown: Vec<(String, String)> = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("<binary>").to_owned()))
+                    .collect();
+                traces.lock().expect("trace lock").push(trace::format_request(method.as_str(), &url, &shown, body.as_deref()));
+            }
+            let mut builder = http.request(method.clone(), &url).headers(headers);
+            if let Some(b) = &body {
+                builder = builder.body(b.clone());
+            }
+            let response = builder.send().await.map_err(|e| transport_error(&url, &self.config, e))?;
+            let status = response.status();
+            let response_headers: Vec<(String, String)> = response
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            let bytes = response.bytes().await.map_err(|e| transport_error(&url, &self.config, e))?.to_vec();
+            let reason = status.canonical_reason().unwrap_or_default().replace(' ', "");
+            if options.trace {
+                traces.lock().expect("trace lock").push(trace::format_response(status.as_u16(), &reason, &response_headers, &bytes));
+            }
+            let graph_response = GraphResponse {
+                status: status.as_u16(),
+                reason,
+                headers: response_headers,
+                body: bytes,
+                client_request_id: client_request_id.clone(),
+                attempts: n + 1,
+                trace: Vec::new(),
+            };
+            if is_retryable(graph_response.status) {
+                Err(Ok::<_, ClientError>(Attempt::Retry(graph_response)))
+            } else {
+                Ok(Attempt::Done(graph_response))
+            }
+        };
+
+        let result = attempt
+            .retry(self.config.retry.backoff())
+            .when(|e: &Result<Attempt, ClientError>| matches!(e, Ok(Attempt::Retry(_))))
+            .adjust(|e, planned| match e {
+                Ok(Attempt::Retry(r)) => retry_after(r.header("Retry-After"), SystemTime::now())
+                    .map(|d| d.min(self.config.retry.max_delay))
+                    .or(planned)
+                    .or(Some(Duration::ZERO)),
+                _ => planned,
+            })
+            .notify(|_, wait| tracing::debug!(?wait, "retrying a throttled or unavailable request"))
+            .await;
+        let mut response = match result {
+            Ok(Attempt::Done(r) | Attempt::Retry(r)) | Err(Ok(Attempt::Done(r) | Attempt::Retry(r))) => r,
+            Err(Err(e)) => return Err(e),
+        };
+        response.trace = traces.into_inner().expect("trace lock");
+        Ok(response)
+    }
+}
+
+fn transport_error(url: &str, config: &GraphClientConfig, e: reqwest::Error) -> Result<Attempt, ClientError> {
+    // Never include the request (and so the token) in the message: only the URL and the cause.
+    let url = url.to_owned();
+    if e.is_timeout() {
+        return Err(ClientError::Timeout { url, seconds: config.timeout.as_secs() });
+    }
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Err(ClientError::Transport { url, message })
+}

@@ -1,0 +1,15 @@
+//! The Microsoft Graph client: turns a [`mgpresence_catalog::PreparedRequest`] into an HTTP exchange.
+//!
+//! - [`cloud`]: the national clouds and custom environments (service roots and sign-in endpoints).
+//! - [`client`]: the reqwest client — bearer token, `client-request-id`, user agent, proxy, timeouts.
+//! - [`retry`]: Microsoft's retry policy (429/503/504, `Retry-After`, exponential backoff, `Retry-Attempt`).
+//! - [`trace`]: the request/response text the cmdlets write to the debug stream (Authorization never shown).
+
+pub mod client;
+pub mod cloud;
+pub mod retry;
+pub mod trace;
+
+pub use client::{ClientError, GraphClient, GraphClientConfig, GraphResponse, SendOptions};
+pub use cloud::{Cloud, CloudError};
+pub use retry::RetryPolicy;
