@@ -605,44 +605,47 @@ internal static class CommandLine
 }
 
 /// <summary>
-/// Turns the words after `-File script.ps1` into parameters the way pwsh does, so they bind to the
+/// Turns the words after `-File script.ps1` into parameters exactly the way pwsh does, so they bind to the
 /// script's param() block through the engine's normal parameter binder:
-///   `-Name`        a parameter token (a switch, or a named parameter whose value is the next word);
-///   `-Name:value`  a parameter with its value attached (`-Flag:$true` / `-Flag:$false` become booleans);
-///   anything else  a positional argument (a string).
-/// A parameter given as "-Name" (with the dash) is rebuilt by the engine as if the script had been
-/// called from PowerShell code, so the binder decides, knowing the script's parameters, whether
-/// "-Name" takes the next word as its value or is a switch.
+///   `-Name`             a parameter token: a switch, or a named parameter whose value is the next word;
+///   `-Name:value`       a parameter with its value attached (`true`/`$true`/`false`/`$false` become booleans,
+///                       so `-Switch:$false` works);
+///   `-Name: value`      the same, with the value in the next word;
+///   anything else       a positional argument (a string; the param() block's types convert it).
+/// A parameter given with its dash ("-Name") is rebuilt by the engine as if the script had been called
+/// from PowerShell code, so the binder, knowing the script's parameters, decides whether "-Name" takes
+/// the next word as its value or is a switch. A script without param() gets all words in $args.
 /// </summary>
 internal static class ScriptArguments
 {
     public static IEnumerable<CommandParameter> ToParameters(IEnumerable<string> words)
     {
+        string? pendingName = null;
         foreach (string word in words)
         {
-            if (word.Length > 1 && word[0] == '-')
+            if (pendingName is not null)
+            {
+                yield return new CommandParameter(pendingName, word);
+                pendingName = null;
+            }
+            else if (word.Length > 1 && word[0] == '-')
             {
                 int colon = word.IndexOf(':');
-                if (colon > 1 && colon < word.Length - 1)
+                if (colon < 0)
                 {
-                    string name = word[..(colon + 1)]; // "-Name:" — the trailing colon marks an attached value
-                    string value = word[(colon + 1)..];
-                    if (string.Equals(value, "$true", StringComparison.OrdinalIgnoreCase))
-                    {
-                        yield return new CommandParameter(name, true);
-                    }
-                    else if (string.Equals(value, "$false", StringComparison.OrdinalIgnoreCase))
-                    {
-                        yield return new CommandParameter(name, false);
-                    }
-                    else
-                    {
-                        yield return new CommandParameter(name, value);
-                    }
+                    yield return new CommandParameter(word);
+                }
+                else if (colon == word.Length - 1)
+                {
+                    pendingName = word.TrimEnd(':');
                 }
                 else
                 {
-                    yield return new CommandParameter(word);
+                    string name = word[..colon];
+                    string value = word[(colon + 1)..];
+                    yield return TryGetBool(value, out bool flag)
+                        ? new CommandParameter(name, flag)
+                        : new CommandParameter(name, value);
                 }
             }
             else
@@ -650,5 +653,30 @@ internal static class ScriptArguments
                 yield return new CommandParameter(null, word);
             }
         }
+
+        if (pendingName is not null)
+        {
+            // A trailing "-Name:" with nothing after it: let the binder report the missing value.
+            yield return new CommandParameter(pendingName);
+        }
+    }
+
+    private static bool TryGetBool(string text, out bool value)
+    {
+        string bare = text.StartsWith('$') ? text[1..] : text;
+        if (string.Equals(bare, "true", StringComparison.OrdinalIgnoreCase))
+        {
+            value = true;
+            return true;
+        }
+
+        if (string.Equals(bare, "false", StringComparison.OrdinalIgnoreCase))
+        {
+            value = false;
+            return true;
+        }
+
+        value = false;
+        return false;
     }
 }

@@ -1,0 +1,185 @@
+//! What tests see of the emulator under `/_emulator/`: the requests it received, faults to inject, and the clock.
+//!
+//! - `GET /_emulator/requests` → `{"requests":[{method, path, query, headers, body}]}`; `DELETE` forgets them.
+//!   Authorization values are recorded as `Bearer <redacted>`: the token never leaves the request.
+//! - `POST /_emulator/faults` with a [`Fault`]; `DELETE /_emulator/faults` removes them all.
+//! - `POST /_emulator/clock` with `{"advance":"PT5M"}`; `GET /_emulator/clock` → `{"now", "offset"}`.
+//! - `GET /_emulator/health` → `{"status":"ok"}`.
+
+use crate::graph_response::{GraphFailure, RequestContext, add_correlation_headers};
+use crate::server::AppState;
+use axum::Json;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use mgpresence_domain::IsoDuration;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// The largest request body the emulator reads.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// A request as the emulator received it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Header names in lower case; repeated headers joined by `,`.
+    pub headers: Map<String, Value>,
+    /// The body as JSON when it is JSON, as a string otherwise, null when empty.
+    pub body: Value,
+}
+
+/// A failure the emulator answers matching requests with, instead of handling them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fault {
+    /// Only requests with this method (any when absent).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Only requests whose path contains this text (any when absent).
+    #[serde(default)]
+    pub path_contains: Option<String>,
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    /// Sent as the Retry-After header (seconds).
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    /// How many requests to fail; forever when absent.
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+impl Fault {
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
+            && self.times != Some(0)
+    }
+}
+
+/// The middleware every Graph request passes: correlation ids, recording, faults, authentication.
+pub async fn graph_middleware(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let client_request_id =
+        request.headers().get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let ctx = RequestContext {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        client_request_id,
+        date: state.clock.now().strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+    };
+    let (mut parts, body) = request.into_parts();
+    let bytes = match to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return GraphFailure::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", "The request body is too large.")
+                .into_response_for(&ctx);
+        }
+    };
+    let path = parts.uri.path().to_owned();
+    state.record(RecordedRequest {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: recorded_headers(&parts.headers),
+        body: recorded_body(&bytes),
+    });
+
+    let mut response = if let Some(fault) = state.take_fault(parts.method.as_str(), &path) {
+        GraphFailure {
+            status: StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: fault.code,
+            message: fault.message,
+            inner_code: None,
+            retry_after: fault.retry_after,
+        }
+        .into_response_for(&ctx)
+    } else if let Err(failure) = state.authenticate(&parts.headers) {
+        failure.into_response_for(&ctx)
+    } else {
+        parts.extensions.insert(ctx.clone());
+        next.run(Request::from_parts(parts, Body::from(bytes))).await
+    };
+    add_correlation_headers(response.headers_mut(), &ctx);
+    response
+}
+
+fn recorded_headers(headers: &axum::http::HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| {
+                if name == axum::http::header::AUTHORIZATION {
+                    let text = v.to_str().unwrap_or_default();
+                    let scheme = text.split_whitespace().next().unwrap_or_default();
+                    format!("{scheme} <redacted>")
+                } else {
+                    String::from_utf8_lossy(v.as_bytes()).into_owned()
+                }
+            })
+            .collect();
+        out.insert(name.as_str().to_owned(), Value::String(values.join(",")));
+    }
+    out
+}
+
+fn recorded_body(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+    }
+}
+
+pub async fn list_requests(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({ "requests": state.requests() }))
+}
+
+pub async fn clear_requests(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.clear_requests();
+    StatusCode::NO_CONTENT
+}
+
+pub async fn add_fault(State(state): State<Arc<AppState>>, Json(fault): Json<Fault>) -> StatusCode {
+    state.faults.lock().expect("faults lock").push(fault);
+    StatusCode::CREATED
+}
+
+pub async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.faults.lock().expect("faults lock").clear();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+pub struct ClockChange {
+    advance: String,
+}
+
+pub async fn advance_clock(State(state): State<Arc<AppState>>, Json(change): Json<ClockChange>) -> Response {
+    match change.advance.parse::<IsoDuration>() {
+        Ok(d) => {
+            state.clock.advance(d.as_signed_duration());
+            clock_json(&state).into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"error": e.to_string()}))).into_response(),
+    }
+}
+
+pub async fn get_clock(State(state): State<Arc<AppState>>) -> Json<Value> {
+    clock_json(&state)
+}
+
+fn clock_json(state: &AppState) -> Json<Value> {
+    let offset = IsoDuration::try_from_signed(state.clock.offset()).map(|d| d.to_string()).unwrap_or_default();
+    Json(json!({"now": state.clock.now().to_string(), "offset": offset}))
+}
+
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}

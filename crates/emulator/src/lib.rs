@@ -1,0 +1,17 @@
+//! A local Microsoft Graph presence emulator.
+//!
+//! It serves the presence endpoints of graph-presence-api.md over HTTP on a loopback address, applies the
+//! service's rules ([`store`]), answers with Graph-shaped errors ([`graph_response`]), and takes its time from a
+//! clock tests can advance ([`clock`]). For tests it also records every request it received and can be told to fail
+//! requests ([`control`], under `/_emulator/`). See `docs/emulator.md`.
+
+pub mod clock;
+pub mod control;
+pub mod graph_response;
+pub mod routes;
+pub mod server;
+pub mod store;
+
+pub use clock::EmulatorClock;
+pub use control::{Fault, RecordedRequest};
+pub use server::{BackgroundEmulator, EmulatorConfig, RunningEmulator};

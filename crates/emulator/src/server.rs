@@ -1,0 +1,211 @@
+//! Starting and stopping the emulator: in the current tokio runtime ([`RunningEmulator`]) or on a thread of its own
+//! for synchronous callers ([`BackgroundEmulator`]).
+
+use crate::clock::EmulatorClock;
+use crate::control::{self, Fault, RecordedRequest};
+use crate::graph_response::GraphFailure;
+use crate::routes;
+use crate::store::PresenceStore;
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// How to run the emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Where to listen; port 0 picks a free port. Loopback by default.
+    pub bind: SocketAddr,
+    /// When set, only this bearer token is accepted; otherwise any non-empty one is.
+    pub expected_token: Option<String>,
+    /// The user `/me` stands for.
+    pub signed_in_user: String,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            expected_token: None,
+            signed_in_user: "00000000-0000-0000-0000-0000000000a1".to_owned(),
+        }
+    }
+}
+
+/// Shared state of a running emulator.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: EmulatorConfig,
+    pub clock: EmulatorClock,
+    pub store: Mutex<PresenceStore>,
+    pub faults: Mutex<Vec<Fault>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    pub base_url: String,
+}
+
+impl AppState {
+    pub(crate) fn record(&self, r: RecordedRequest) {
+        self.requests.lock().expect("requests lock").push(r);
+    }
+
+    /// Every request received so far (control requests excluded).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests.lock().expect("requests lock").clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.requests.lock().expect("requests lock").clear();
+    }
+
+    pub(crate) fn take_fault(&self, method: &str, path: &str) -> Option<Fault> {
+        let mut faults = self.faults.lock().expect("faults lock");
+        let fault = faults.iter_mut().find(|f| f.matches(method, path))?;
+        if let Some(times) = fault.times.as_mut() {
+            *times -= 1;
+        }
+        Some(fault.clone())
+    }
+
+    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<(), GraphFailure> {
+        let token = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .unwrap_or_default();
+        if token.is_empty() {
+            return Err(GraphFailure::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty."));
+        }
+        match &self.config.expected_token {
+            Some(expected) if expected != token => Err(GraphFailure::new(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                "Access token validation failure. Invalid audience.",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    let graph = routes::graph_routes()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), control::graph_middleware));
+    let control_routes = Router::new()
+        .route("/_emulator/requests", get(control::list_requests).delete(control::clear_requests))
+        .route("/_emulator/faults", axum::routing::post(control::add_fault).delete(control::clear_faults))
+        .route("/_emulator/clock", get(control::get_clock).post(control::advance_clock))
+        .route("/_emulator/health", get(control::health));
+    control_routes.merge(graph).with_state(state)
+}
+
+/// An emulator serving on the current tokio runtime.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    pub url: String,
+    pub state: Arc<AppState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningEmulator {
+    /// Binds and starts serving.
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let state = Arc::new(AppState {
+            config,
+            clock: EmulatorClock::default(),
+            store: Mutex::new(PresenceStore::default()),
+            faults: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+            base_url: url.clone(),
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "the emulator stopped with an error");
+            }
+        });
+        Ok(Self { url, state, shutdown: Some(tx), task })
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests()
+    }
+
+    /// Stops serving and waits until the server has stopped.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Serves until the task ends (for the CLI).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// An emulator on a thread of its own, for callers without a tokio runtime (FFI tests, the PowerShell test host).
+#[derive(Debug)]
+pub struct BackgroundEmulator {
+    pub url: String,
+    pub state: Arc<AppState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackgroundEmulator {
+    pub fn start(config: EmulatorConfig) -> std::io::Result<Self> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("mgpresence-emulator".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match RunningEmulator::start(config).await {
+                    Ok(emulator) => {
+                        let _ = ready_tx.send(Ok((emulator.url.clone(), emulator.state.clone())));
+                        let _ = stop_rx.await;
+                        emulator.stop().await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        })?;
+        let (url, state) = ready_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the emulator thread ended before it started"))??;
+        Ok(Self { url, state, shutdown: Some(stop_tx), thread: Some(thread) })
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests()
+    }
+}
+
+impl Drop for BackgroundEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
