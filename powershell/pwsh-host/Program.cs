@@ -55,7 +55,10 @@
 //     `-Switch:$false` and positional values. Every value arrives as a string (the script's typed
 //     param() converts it); a value that itself starts with '-' is taken as a parameter name
 //     (as in pwsh), so pass such values as `-Name:-value`.
-//   * No -OutputFormat/-InputFormat XML, -ConfigurationName, -WindowStyle, -SettingsFile.
+//   * No -NoExit, -Interactive, -OutputFormat/-InputFormat XML, -ConfigurationName, -WindowStyle,
+//     -SettingsFile, -CommandWithArgs, server modes (-s, -ssh...): they are reported as bad arguments.
+//     Hence no Start-Job either (it starts `pwsh -s`); use [powershell]::Create() or runspaces.
+//   * Input given on stdin (`pwsh < file`, `-Command -`) is run as one script, not line by line.
 
 using System;
 using System.Collections.Generic;
@@ -82,6 +85,14 @@ internal static class Program
 
     public static int Main(string[] args)
     {
+        // The engine can send usage telemetry (e.g. on module imports) unless this is set. These
+        // machines are offline, and a stand-in for tests has nothing to report: opt out, unless the
+        // caller chose otherwise. (Must happen before the engine's telemetry class is first used.)
+        if (Environment.GetEnvironmentVariable("POWERSHELL_TELEMETRY_OPTOUT") is null)
+        {
+            Environment.SetEnvironmentVariable("POWERSHELL_TELEMETRY_OPTOUT", "1");
+        }
+
         var options = CommandLine.Parse(args, out string? error);
         if (options is null)
         {
@@ -107,13 +118,21 @@ internal static class Program
         // redirected (`pwsh < script.ps1`, `echo 1+1 | pwsh`), read commands from stdin.
         if (options.File is null && options.CommandText is null)
         {
+            options.CommandFromStdin = true;
+        }
+
+        if (options.CommandFromStdin)
+        {
             if (!Console.IsInputRedirected)
             {
                 Console.Error.WriteLine(
-                    "This pwsh stand-in has no interactive mode: give -File <script> or -Command <text>.");
+                    "This pwsh stand-in has no interactive mode: give -File <script>, -Command <text>, " +
+                    "or the commands on a redirected standard input.");
                 return ExitBadCommandLine;
             }
 
+            // pwsh runs such input line by line; running it as one script gives the same result for
+            // ordinary scripts (and is more lenient with multi-line statements).
             options.CommandText = Console.In.ReadToEnd();
         }
 
@@ -447,6 +466,7 @@ internal sealed class Options
     public string? File { get; set; }
     public List<string> FileArguments { get; } = new();
     public string? CommandText { get; set; }
+    public bool CommandFromStdin { get; set; }
     public string? WorkingDirectory { get; set; }
     public bool ShowVersion { get; set; }
     public bool ShowHelp { get; set; }
@@ -482,7 +502,7 @@ internal static class CommandLine
             // The first word that is not an option is the script file; everything after it belongs to the script.
             if (arg.Length < 2 || arg[0] != '-')
             {
-                return TakeFile(args, i, options, ref error);
+                return TakeFile(args, i, options);
             }
 
             string key = arg.TrimStart('-').ToLowerInvariant();
@@ -536,7 +556,7 @@ internal static class CommandLine
                     return null;
                 }
 
-                return TakeFile(args, i + 1, options, ref error);
+                return TakeFile(args, i + 1, options);
             }
 
             if (Matches(key, "command", "c"))
@@ -547,11 +567,21 @@ internal static class CommandLine
                     return null;
                 }
 
-                // pwsh: `-Command -` reads the script from stdin; otherwise all remaining words,
-                // joined with spaces, are the script.
-                options.CommandText = args[i + 1] == "-" && i + 2 == args.Length
-                    ? Console.In.ReadToEnd()
-                    : string.Join(' ', args, i + 1, args.Length - i - 1);
+                if (args[i + 1] == "-")
+                {
+                    // pwsh: `-Command -` reads the commands from stdin, and must be the last word.
+                    if (i + 2 != args.Length)
+                    {
+                        error = "Too many parameters for the -Command parameter: '-' must be the last one.";
+                        return null;
+                    }
+
+                    options.CommandFromStdin = true;
+                    return options;
+                }
+
+                // Otherwise all remaining words, joined with spaces, are the script (as in pwsh).
+                options.CommandText = string.Join(' ', args, i + 1, args.Length - i - 1);
                 return options;
             }
 
@@ -584,13 +614,13 @@ internal static class CommandLine
         return options;
     }
 
-    private static Options? TakeFile(string[] args, int index, Options options, ref string? error)
+    private static Options TakeFile(string[] args, int index, Options options)
     {
         string file = args[index];
         if (file == "-")
         {
-            // `-File -`: the script comes from stdin.
-            options.CommandText = Console.In.ReadToEnd();
+            // `-File -`: the commands come from stdin.
+            options.CommandFromStdin = true;
             return options;
         }
 

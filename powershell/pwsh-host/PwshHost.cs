@@ -9,6 +9,8 @@
 //     WriteDebugLine / WriteVerboseLine / WriteWarningLine and are printed with the same
 //     "DEBUG: " / "VERBOSE: " / "WARNING: " prefixes as the real console host (on stdout, like pwsh);
 //   * `exit N` at top level ends in SetShouldExit(N), which is how we learn the exit code.
+// Colours: the engine decorates tables and error views with ANSI sequences ($PSStyle); they are kept
+// only where pwsh would keep them (a terminal, by default) and stripped from redirected output.
 // Nothing here is interactive: every read or prompt throws a clear "non-interactive" error.
 
 using System;
@@ -70,7 +72,7 @@ internal sealed class ConsoleHostStandIn : PSHost
     public override void NotifyEndApplication() { }
 }
 
-/// <summary>Text output for the engine; plain text (no colours, no ANSI sequences).</summary>
+/// <summary>Text output for the engine: stdout and stderr, never any input.</summary>
 internal sealed class HostUserInterface : PSHostUserInterface
 {
     internal const string NonInteractiveMessage =

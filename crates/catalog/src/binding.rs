@@ -4,7 +4,7 @@
 //! cmdlet's parameters, values as PowerShell gave them (strings, booleans, `[TimeSpan]` as ISO 8601 text,
 //! hashtables and objects as JSON objects, a `-BodyParameter` JSON string as a string). The binder applies
 //! Microsoft's rules (mg-cmdlet-behavior.md §2.2–§2.6, §2.9) and the service's validation rules, so the request it
-//! returns is one the service accepts — or it returns a [`BindingError`] and nothing is sent.
+//! returns is one the service accepts — or it returns a [`CmdletError`] and nothing is sent.
 
 use crate::inventory::Cmdlet;
 use crate::operation::{ApiVersion, HttpMethod};
@@ -29,10 +29,10 @@ pub enum ErrorCategory {
     LimitsExceeded,
 }
 
-/// Why a call was refused before anything was sent.
+/// Why a cmdlet call failed: refused before anything was sent, or answered with an error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct BindingError {
+pub struct CmdletError {
     /// Stable identifier; the PowerShell FullyQualifiedErrorId starts with it.
     pub error_id: String,
     pub message: String,
@@ -41,13 +41,13 @@ pub struct BindingError {
     pub terminating: bool,
 }
 
-impl BindingError {
+impl CmdletError {
     fn invalid(error_id: &str, message: impl Into<String>) -> Self {
         Self { error_id: error_id.to_owned(), message: message.into(), category: ErrorCategory::InvalidArgument, terminating: false }
     }
 }
 
-impl From<RuleViolation> for BindingError {
+impl From<RuleViolation> for CmdletError {
     fn from(v: RuleViolation) -> Self {
         Self::invalid(v.error_id(), v.to_string())
     }
@@ -118,10 +118,10 @@ fn is_set(value: Option<&Value>) -> bool {
 }
 
 /// Prepares the request for `cmdlet` called with parameter set `set_name` and parameters `bound`.
-pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> Result<PreparedCall, BindingError> {
+pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> Result<PreparedCall, CmdletError> {
     let sets = cmdlet.parameter_sets();
     let set = sets.iter().find(|s| s.name.eq_ignore_ascii_case(set_name)).ok_or_else(|| {
-        BindingError::invalid(
+        CmdletError::invalid(
             "UnknownParameterSet",
             format!(
                 "{} has no parameter set '{set_name}'. Its sets are: {}.",
@@ -135,7 +135,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
 
     for p in params.iter().filter(in_set) {
         if matches!(p.role, ParameterRole::HttpPipelineAppend | ParameterRole::HttpPipelinePrepend) && lookup(bound, &p.name).is_some() {
-            return Err(BindingError {
+            return Err(CmdletError {
                 error_id: "HttpPipelineStepsNotSupported".into(),
                 message: format!(
                     "-{} takes SendAsyncStep delegates that run inside the .NET HTTP pipeline of Microsoft's modules. \
@@ -153,7 +153,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
     let mut path = op.path_template();
     for id in op.resource.path_parameters() {
         let value = if set.via_identity {
-            let identity = lookup(bound, "InputObject").ok_or_else(|| BindingError {
+            let identity = lookup(bound, "InputObject").ok_or_else(|| CmdletError {
                 error_id: "InputObjectRequired".into(),
                 message: "The -InputObject identity is required in this parameter set.".into(),
                 category: ErrorCategory::InvalidArgument,
@@ -163,7 +163,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
                 Value::Object(map) => lookup(map, id.parameter).and_then(text_of),
                 _ => None,
             };
-            from_identity.filter(|v| !v.trim().is_empty()).ok_or_else(|| BindingError {
+            from_identity.filter(|v| !v.trim().is_empty()).ok_or_else(|| CmdletError {
                 error_id: "InputObjectNullValue".into(),
                 message: format!("InputObject has null value for InputObject.{}", id.parameter),
                 category: ErrorCategory::InvalidArgument,
@@ -171,7 +171,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
             })?
         } else {
             lookup(bound, id.parameter).and_then(text_of).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
-                BindingError::invalid(
+                CmdletError::invalid(
                     "MissingIdentifier",
                     format!("-{} is required: {}.", id.parameter, id.description),
                 )
@@ -193,7 +193,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
             }
             if let Some(extra) = lookup(bound, "AdditionalProperties") {
                 let Value::Object(extra) = extra else {
-                    return Err(BindingError::invalid("InvalidAdditionalProperties", "-AdditionalProperties must be a hashtable."));
+                    return Err(CmdletError::invalid("InvalidAdditionalProperties", "-AdditionalProperties must be a hashtable."));
                 };
                 for (k, v) in extra.iter().filter(|(_, v)| !v.is_null()) {
                     if loose.keys().any(|existing| existing.eq_ignore_ascii_case(k)) {
@@ -206,7 +206,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
         }
         (BodyMode::Whole, Some(kind)) => {
             let raw = lookup(bound, "BodyParameter")
-                .ok_or_else(|| BindingError::invalid("MissingBodyParameter", "-BodyParameter is required in this parameter set."))?;
+                .ok_or_else(|| CmdletError::invalid("MissingBodyParameter", "-BodyParameter is required in this parameter set."))?;
             let loose = body_object(raw)?;
             Some(kind.to_wire_body(loose.into_iter().filter(|(_, v)| !v.is_null()).collect())?)
         }
@@ -225,11 +225,11 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
     let mut headers = Vec::new();
     if let Some(h) = lookup(bound, "Headers") {
         let Value::Object(h) = h else {
-            return Err(BindingError::invalid("InvalidHeaders", "-Headers must be a dictionary of header names and values."));
+            return Err(CmdletError::invalid("InvalidHeaders", "-Headers must be a dictionary of header names and values."));
         };
         for (name, value) in h {
             if let Some(reason) = reserved_header(name) {
-                return Err(BindingError::invalid("ReservedHeader", format!("-Headers cannot set '{name}': {reason}.")));
+                return Err(CmdletError::invalid("ReservedHeader", format!("-Headers cannot set '{name}': {reason}.")));
             }
             let value = text_of(value).unwrap_or_default();
             headers.push((name.clone(), value));
@@ -255,7 +255,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
 }
 
 /// A `-BodyParameter` value as a JSON object: an object as is, a string parsed as JSON.
-fn body_object(raw: &Value) -> Result<Map<String, Value>, BindingError> {
+fn body_object(raw: &Value) -> Result<Map<String, Value>, CmdletError> {
     let describe = |v: &Value| match v {
         Value::String(_) => "a string",
         Value::Number(_) => "a number",
@@ -268,16 +268,16 @@ fn body_object(raw: &Value) -> Result<Map<String, Value>, BindingError> {
         Value::Object(map) => Ok(map.clone()),
         Value::String(text) => match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(map)) => Ok(map),
-            Ok(other) => Err(BindingError::invalid(
+            Ok(other) => Err(CmdletError::invalid(
                 "InvalidBodyParameter",
                 format!("-BodyParameter is a JSON string holding {}, not a JSON object.", describe(&other)),
             )),
-            Err(e) => Err(BindingError::invalid(
+            Err(e) => Err(CmdletError::invalid(
                 "InvalidBodyParameter",
                 format!("-BodyParameter is a string but not valid JSON ({e}). Pass a hashtable, an object, or a JSON object string."),
             )),
         },
-        other => Err(BindingError::invalid(
+        other => Err(CmdletError::invalid(
             "InvalidBodyParameter",
             format!("-BodyParameter must be a hashtable, an object with properties, or a JSON object string, not {}.", describe(other)),
         )),
@@ -290,7 +290,7 @@ mod tests {
     use crate::inventory::find_cmdlet;
     use serde_json::json;
 
-    fn call(cmdlet: &str, set: &str, bound: Value) -> Result<PreparedCall, BindingError> {
+    fn call(cmdlet: &str, set: &str, bound: Value) -> Result<PreparedCall, CmdletError> {
         prepare(&find_cmdlet(cmdlet).unwrap(), set, bound.as_object().unwrap())
     }
 

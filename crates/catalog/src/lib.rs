@@ -16,7 +16,7 @@ pub mod operation;
 pub mod parameter;
 pub mod response;
 
-pub use binding::{BindingError, ErrorCategory, PreparedRequest, prepare};
+pub use binding::{CmdletError, ErrorCategory, PreparedRequest, prepare};
 pub use inventory::{Cmdlet, all_cmdlets, find_cmdlet};
 pub use operation::{ApiVersion, HttpMethod, Operation, Resource, ResponseKind};
 pub use parameter::{Parameter, ParameterSet, PsType, SetMembership};

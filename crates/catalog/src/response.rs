@@ -3,6 +3,7 @@
 //! Output objects are JSON objects whose `$type` member names the PowerShell type name to give them; their members
 //! are the PowerShell property names (PascalCase), with `AdditionalProperties` holding what the model does not type.
 
+use crate::binding::{CmdletError, ErrorCategory};
 use crate::inventory::Cmdlet;
 use crate::operation::ResponseKind;
 use heck::ToUpperCamelCase;
@@ -79,5 +80,59 @@ mod tests {
         let cmdlet = find_cmdlet("Set-MgUserPresence").unwrap();
         assert_eq!(output_of(&cmdlet, true, None), [Value::Bool(true)]);
         assert!(output_of(&cmdlet, false, None).is_empty());
+    }
+}
+
+/// The error record content for a response that is not a success (mg-cmdlet-behavior.md §2.12): the error id is the
+/// Graph error code, the message carries the Graph message followed by the `Status/ErrorCode/Date/Headers` block
+/// Microsoft's v2 cmdlets print.
+pub fn error_of_response(status: u16, reason: &str, headers: &[(String, String)], body: &[u8]) -> CmdletError {
+    let graph = mgpresence_domain::GraphError::parse(body);
+    let (code, message) = match &graph {
+        Some(g) => (g.error.code.clone(), g.error.message.clone()),
+        None => (if reason.is_empty() { format!("Http{status}") } else { reason.to_owned() }, String::from_utf8_lossy(body).chars().take(2000).collect()),
+    };
+    let date = graph
+        .as_ref()
+        .and_then(|g| g.error.inner_error.as_ref())
+        .and_then(|i| i.date.clone())
+        .or_else(|| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("date")).map(|(_, v)| v.clone()))
+        .unwrap_or_default();
+    let mut text = format!("{message}\n\nStatus: {status} ({reason})\nErrorCode: {code}\nDate: {date}\n\nHeaders:\n");
+    for (name, value) in headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("authorization")) {
+        text.push_str(&format!("{name:<28}: {value}\n"));
+    }
+    CmdletError {
+        error_id: code,
+        message: text.trim_end().to_owned(),
+        category: match status {
+            401 => ErrorCategory::AuthenticationError,
+            429 => ErrorCategory::LimitsExceeded,
+            _ => ErrorCategory::InvalidOperation,
+        },
+        terminating: false,
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn graph_errors_keep_code_message_and_correlation_headers() {
+        let body = br#"{"error":{"code":"NotFound","message":"The presence session does not exist.","innerError":{"date":"2025-04-21T16:48:06","request-id":"r1"}}}"#;
+        let headers = vec![("request-id".to_owned(), "r1".to_owned()), ("client-request-id".to_owned(), "c1".to_owned())];
+        let e = error_of_response(404, "NotFound", &headers, body);
+        assert_eq!(e.error_id, "NotFound");
+        assert!(e.message.starts_with("The presence session does not exist.\n\nStatus: 404 (NotFound)\nErrorCode: NotFound\nDate: 2025-04-21T16:48:06"), "{}", e.message);
+        assert!(e.message.contains("client-request-id           : c1"), "{}", e.message);
+        assert_eq!(e.category, ErrorCategory::InvalidOperation);
+    }
+
+    #[test]
+    fn non_graph_bodies_still_give_a_code() {
+        let e = error_of_response(502, "BadGateway", &[], b"<html>proxy</html>");
+        assert_eq!(e.error_id, "BadGateway");
+        assert!(e.message.starts_with("<html>proxy</html>"));
     }
 }

@@ -1,0 +1,262 @@
+//! The `GraphSession` service: one per PowerShell process (the module keeps it), like Microsoft's
+//! `GraphSession.Instance`. It holds the connection (cloud and token), the custom environments, and the tokio
+//! runtime that drives HTTP, created on first use so that importing the module costs nothing.
+
+use crate::guard::ffi_guard;
+use crate::types::{CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, EnvironmentRequest, FfiError};
+use interoptopus::ffi;
+use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory};
+use mgpresence_catalog::find_cmdlet;
+use mgpresence_graph::cmdlet_call::{self, CallOptions};
+use mgpresence_graph::{Cloud, GraphClient, GraphClientConfig};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use std::sync::{OnceLock, RwLock};
+use std::time::Duration;
+
+#[derive(Default)]
+struct Connection {
+    client: Option<GraphClient>,
+    custom_environments: Vec<Cloud>,
+}
+
+/// The engine a PowerShell session talks to.
+#[ffi(service)]
+pub struct GraphSession {
+    connection: RwLock<Connection>,
+    runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<GraphSession>();
+};
+
+fn text(s: impl Into<String>) -> ffi::String {
+    ffi::String::from_string(s.into())
+}
+
+fn call_error(error_id: &str, message: impl Into<String>, category: ErrorCategory) -> CmdletError {
+    CmdletError { error_id: error_id.to_owned(), message: message.into(), category, terminating: false }
+}
+
+impl GraphSession {
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, CmdletError> {
+        self.runtime
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("mgpresence-io")
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| call_error("RuntimeUnavailable", format!("The HTTP runtime could not start: {e}"), ErrorCategory::NotSpecified))
+    }
+
+    fn find_environment(&self, name: &str) -> Result<Cloud, CmdletError> {
+        let name = if name.trim().is_empty() { "Global" } else { name.trim() };
+        let connection = self.connection.read().expect("connection lock");
+        let all: Vec<Cloud> = Cloud::built_in().into_iter().chain(connection.custom_environments.iter().cloned()).collect();
+        all.iter().find(|c| c.name.eq_ignore_ascii_case(name)).cloned().ok_or_else(|| {
+            call_error(
+                "InvalidEnvironment",
+                format!(
+                    "Unable to find environment with name '{name}'. Known environments: {}.",
+                    all.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                ErrorCategory::InvalidArgument,
+            )
+        })
+    }
+
+    fn bound_parameters(call: &CmdletCall) -> Result<Map<String, Value>, CmdletError> {
+        match serde_json::from_str::<Value>(call.bound_parameters_json.as_str()) {
+            Ok(Value::Object(map)) => Ok(map),
+            _ => Err(call_error("InvalidBoundParameters", "The bound parameters are not a JSON object.", ErrorCategory::InvalidArgument)),
+        }
+    }
+
+    fn cmdlet_of(call: &CmdletCall) -> Result<mgpresence_catalog::Cmdlet, CmdletError> {
+        find_cmdlet(call.cmdlet.as_str()).ok_or_else(|| {
+            call_error("UnknownCmdlet", format!("'{}' is not an MgPresence cmdlet.", call.cmdlet.as_str()), ErrorCategory::InvalidArgument)
+        })
+    }
+
+    fn context_value(client: &GraphClient) -> Value {
+        let cloud = &client.config().cloud;
+        json!({
+            "AuthType": "UserProvidedAccessToken",
+            "TokenCredentialType": "UserProvidedAccessToken",
+            "ContextScope": "Process",
+            "Environment": cloud.name,
+            "GraphEndpoint": cloud.graph_endpoint.as_str().trim_end_matches('/'),
+        })
+    }
+
+    fn run_call(&self, call: &CmdletCall) -> CallOutcome {
+        let outcome = |error: CmdletError| CallOutcome {
+            status: 0,
+            error: CallError::from_cmdlet_error(&error),
+            output_json: text("[]"),
+            response_headers_json: text(""),
+            response_headers_variable: text(""),
+            debug_text: text(""),
+        };
+        let cmdlet = match Self::cmdlet_of(call) {
+            Ok(c) => c,
+            Err(e) => return outcome(e),
+        };
+        let bound = match Self::bound_parameters(call) {
+            Ok(b) => b,
+            Err(e) => return outcome(e),
+        };
+        let runtime = match self.runtime() {
+            Ok(r) => r,
+            Err(e) => return outcome(e),
+        };
+        let client = self.connection.read().expect("connection lock").client.clone();
+        let options = CallOptions {
+            trace: call.trace != 0,
+            user_agent_suffix: Some(call.user_agent_suffix.as_str().to_owned()).filter(|s| !s.is_empty()),
+        };
+        let result =
+            runtime.block_on(cmdlet_call::run(client.as_ref(), &cmdlet, call.parameter_set.as_str(), &bound, &options));
+        let headers_json = match &result.response_headers {
+            Some(headers) => {
+                let mut grouped: Map<String, Value> = Map::new();
+                for (name, value) in headers {
+                    let entry = grouped.entry(name.clone()).or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(values) = entry {
+                        values.push(Value::String(value.clone()));
+                    }
+                }
+                Value::Object(grouped).to_string()
+            }
+            None => String::new(),
+        };
+        CallOutcome {
+            status: result.status,
+            error: result.error.as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error),
+            output_json: text(Value::Array(result.output).to_string()),
+            response_headers_json: text(headers_json),
+            response_headers_variable: text(result.response_headers_variable.unwrap_or_default()),
+            debug_text: text(result.trace.join("\u{c}")),
+        }
+    }
+}
+
+#[ffi]
+impl GraphSession {
+    /// A session that is not connected yet. Cheap: nothing starts until the first call.
+    pub fn create() -> ffi::Result<Self, FfiError> {
+        ffi_guard(|| ffi::Ok(Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new() }))
+    }
+
+    /// Connects with an access token to an environment (Global when empty). Returns the error, if any.
+    pub fn connect(&self, request: ConnectRequest) -> ffi::Result<CallError, FfiError> {
+        ffi_guard(|| {
+            let result = (|| {
+                let token = request.access_token.as_str().trim().to_owned();
+                if token.is_empty() {
+                    return Err(call_error("InvalidAccessToken", "The access token is empty.", ErrorCategory::InvalidArgument));
+                }
+                let cloud = self.find_environment(request.environment.as_str())?;
+                let mut config = GraphClientConfig::new(cloud);
+                config.access_token = Some(SecretString::from(token));
+                if request.timeout_seconds > 0 {
+                    config.timeout = Duration::from_secs(u64::from(request.timeout_seconds));
+                }
+                let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
+                self.connection.write().expect("connection lock").client = Some(client);
+                Ok(())
+            })();
+            ffi::Ok(result.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error))
+        })
+    }
+
+    /// Forgets the connection. Returns an error when there is none.
+    pub fn disconnect(&self) -> ffi::Result<CallError, FfiError> {
+        ffi_guard(|| {
+            let was = self.connection.write().expect("connection lock").client.take();
+            ffi::Ok(match was {
+                Some(_) => CallError::none(),
+                None => CallError::from_cmdlet_error(&call_error(
+                    "NotConnected",
+                    "No application to sign out from.",
+                    ErrorCategory::InvalidArgument,
+                )),
+            })
+        })
+    }
+
+    /// The connection as a JSON object (Get-MgContext); empty text when not connected.
+    pub fn context_json(&self) -> ffi::Result<ffi::String, FfiError> {
+        ffi_guard(|| {
+            let connection = self.connection.read().expect("connection lock");
+            ffi::Ok(text(connection.client.as_ref().map(|c| Self::context_value(c).to_string()).unwrap_or_default()))
+        })
+    }
+
+    /// Adds (or replaces) a custom environment (Add-MgEnvironment).
+    pub fn add_environment(&self, request: EnvironmentRequest) -> ffi::Result<CallError, FfiError> {
+        ffi_guard(|| {
+            let name = request.name.as_str().trim().to_owned();
+            let result = if name.is_empty() {
+                Err(call_error("InvalidEnvironment", "The environment needs a name.", ErrorCategory::InvalidArgument))
+            } else if Cloud::built_in().iter().any(|c| c.name.eq_ignore_ascii_case(&name)) {
+                Err(call_error("InvalidEnvironment", format!("'{name}' is a built-in environment and cannot be replaced."), ErrorCategory::InvalidArgument))
+            } else {
+                Cloud::custom(&name, request.graph_endpoint.as_str(), request.azure_ad_endpoint.as_str())
+                    .map_err(|e| call_error("InvalidEnvironment", e.to_string(), ErrorCategory::InvalidArgument))
+                    .map(|cloud| {
+                        let mut connection = self.connection.write().expect("connection lock");
+                        connection.custom_environments.retain(|c| !c.name.eq_ignore_ascii_case(&name));
+                        connection.custom_environments.push(cloud);
+                    })
+            };
+            ffi::Ok(result.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error))
+        })
+    }
+
+    /// Every environment as a JSON array of {Name, GraphEndpoint, AzureADEndpoint, Type}.
+    pub fn environments_json(&self) -> ffi::Result<ffi::String, FfiError> {
+        ffi_guard(|| {
+            let connection = self.connection.read().expect("connection lock");
+            let all: Vec<Value> = Cloud::built_in()
+                .iter()
+                .chain(connection.custom_environments.iter())
+                .map(|c| {
+                    json!({
+                        "Name": c.name,
+                        "GraphEndpoint": c.graph_endpoint.as_str().trim_end_matches('/'),
+                        "AzureADEndpoint": c.azure_ad_endpoint.as_str().trim_end_matches('/'),
+                        "Type": if c.built_in { "Built-in" } else { "User-defined" },
+                    })
+                })
+                .collect();
+            ffi::Ok(text(Value::Array(all).to_string()))
+        })
+    }
+
+    /// What -WhatIf/-Confirm show for a call, after checking that the call can be made.
+    pub fn describe(&self, call: CmdletCall) -> ffi::Result<CallDescription, FfiError> {
+        ffi_guard(|| {
+            let described = Self::cmdlet_of(&call).and_then(|cmdlet| {
+                let bound = Self::bound_parameters(&call)?;
+                binding::prepare(&cmdlet, call.parameter_set.as_str(), &bound)?;
+                Ok(cmdlet.should_process_text(call.parameter_set.as_str()))
+            });
+            ffi::Ok(match described {
+                Ok((target, action)) => CallDescription { target: text(target), action: text(action), error: CallError::none() },
+                Err(e) => CallDescription { target: text(""), action: text(""), error: CallError::from_cmdlet_error(&e) },
+            })
+        })
+    }
+
+    /// Makes the call: binds, sends, and maps the response.
+    pub fn invoke(&self, call: CmdletCall) -> ffi::Result<CallOutcome, FfiError> {
+        ffi_guard(|| ffi::Ok(self.run_call(&call)))
+    }
+}

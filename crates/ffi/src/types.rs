@@ -1,0 +1,96 @@
+//! The types that cross the C ABI. Strings are owned `ffi::String`s (C#: `Utf8String`): by-value arguments move into
+//! Rust; returned strings belong to the caller, which disposes them.
+
+use interoptopus::ffi;
+use mgpresence_catalog::binding::CmdletError;
+
+/// A failure of the boundary itself (not of a cmdlet call, which reports through [`CallError`]).
+#[ffi]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FfiError {
+    /// A panic was caught; `mgpresence_last_panic()` has its message.
+    Panicked,
+    /// The arguments could not be read (e.g. malformed JSON from the caller).
+    InvalidArguments,
+}
+
+/// A cmdlet call's error; `error_id` is empty when there is none.
+#[ffi]
+pub struct CallError {
+    pub error_id: ffi::String,
+    pub message: ffi::String,
+    /// A `System.Management.Automation.ErrorCategory` member name.
+    pub category: ffi::String,
+    /// 1 when the pipeline should stop (ThrowTerminatingError).
+    pub terminating: u8,
+}
+
+impl CallError {
+    pub fn none() -> Self {
+        Self { error_id: ffi::String::from_string(String::new()), message: ffi::String::from_string(String::new()), category: ffi::String::from_string(String::new()), terminating: 0 }
+    }
+
+    pub fn from_cmdlet_error(e: &CmdletError) -> Self {
+        let category = serde_json::to_value(e.category).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        Self {
+            error_id: ffi::String::from_string(e.error_id.clone()),
+            message: ffi::String::from_string(e.message.clone()),
+            category: ffi::String::from_string(category),
+            terminating: u8::from(e.terminating),
+        }
+    }
+}
+
+/// One cmdlet invocation: which cmdlet, which parameter set, and the bound parameters as JSON.
+#[ffi]
+pub struct CmdletCall {
+    pub cmdlet: ffi::String,
+    pub parameter_set: ffi::String,
+    pub bound_parameters_json: ffi::String,
+    /// 1 to record request/response texts for the debug stream.
+    pub trace: u8,
+    /// Appended to the User-Agent (host and command), may be empty.
+    pub user_agent_suffix: ffi::String,
+}
+
+/// What -WhatIf/-Confirm show, or why the call cannot be made.
+#[ffi]
+pub struct CallDescription {
+    pub target: ffi::String,
+    pub action: ffi::String,
+    pub error: CallError,
+}
+
+/// The result of a cmdlet call.
+#[ffi]
+pub struct CallOutcome {
+    /// Final HTTP status; 0 when nothing was sent.
+    pub status: u16,
+    pub error: CallError,
+    /// JSON array of output objects (objects carry their PowerShell type name in `$type`).
+    pub output_json: ffi::String,
+    /// JSON object of response headers (name → array of values); empty text when not to be set.
+    pub response_headers_json: ffi::String,
+    /// The variable -ResponseHeadersVariable names; empty when none.
+    pub response_headers_variable: ffi::String,
+    /// Request/response texts for the debug stream, each block separated by a form feed.
+    pub debug_text: ffi::String,
+}
+
+/// Connect-MgGraph with an access token.
+#[ffi]
+pub struct ConnectRequest {
+    /// Environment name; empty for Global.
+    pub environment: ffi::String,
+    pub access_token: ffi::String,
+    /// Client timeout in seconds; 0 for the default (300).
+    pub timeout_seconds: u32,
+}
+
+/// Add-MgEnvironment.
+#[ffi]
+pub struct EnvironmentRequest {
+    pub name: ffi::String,
+    pub graph_endpoint: ffi::String,
+    pub azure_ad_endpoint: ffi::String,
+}
