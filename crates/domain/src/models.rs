@@ -138,7 +138,7 @@ impl PresenceAction {
 }
 
 /// Every request body an operation can take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter)]
 pub enum BodyKind {
     SetPresence,
     ClearPresence,
@@ -165,6 +165,11 @@ pub struct BodyProperty {
 }
 
 impl BodyKind {
+    /// Every body kind.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
+
     /// The JSON Schema of the body.
     pub fn schema(self) -> Schema {
         match self {

@@ -1,0 +1,57 @@
+//! Renders everything in `generated/` from the two sources of truth: the FFI inventory (C# interop) and the cmdlet
+//! catalog (PowerShell functions with help, the module manifest's export list, the format file, JSON Schemas).
+//!
+//! The root `build.rs` calls [`write_generated`]; `cargo xtask test` fails when the committed files differ from what
+//! this renders (see [`stale_files`]).
+
+mod csharp;
+mod format;
+mod manifest;
+mod powershell;
+mod schemas;
+
+use std::path::{Path, PathBuf};
+
+/// One generated file: its path relative to the repository root, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+/// Every generated file, rendered in memory.
+pub fn render_all(repo_root: &Path) -> Result<Vec<GeneratedFile>, String> {
+    let mut files = vec![
+        GeneratedFile { path: "generated/Interop.cs".into(), contents: csharp::render()? },
+        GeneratedFile { path: "generated/MgPresence.Cmdlets.ps1".into(), contents: powershell::render() },
+        GeneratedFile { path: "generated/MgPresence.format.ps1xml".into(), contents: format::render() },
+        GeneratedFile { path: "generated/MgPresence.psd1".into(), contents: manifest::render(repo_root)? },
+    ];
+    files.extend(schemas::render());
+    Ok(files)
+}
+
+/// Writes the files whose text changed; returns their paths.
+pub fn write_generated(repo_root: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut changed = Vec::new();
+    for file in render_all(repo_root)? {
+        let target = repo_root.join(&file.path);
+        if std::fs::read_to_string(&target).ok().as_deref() != Some(file.contents.as_str()) {
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            std::fs::write(&target, &file.contents).map_err(|e| format!("{}: {e}", target.display()))?;
+            changed.push(file.path);
+        }
+    }
+    Ok(changed)
+}
+
+/// The generated files whose text on disk differs from what would be rendered now.
+pub fn stale_files(repo_root: &Path) -> Result<Vec<PathBuf>, String> {
+    Ok(render_all(repo_root)?
+        .into_iter()
+        .filter(|f| std::fs::read_to_string(repo_root.join(&f.path)).ok().as_deref() != Some(f.contents.as_str()))
+        .map(|f| f.path)
+        .collect())
+}
