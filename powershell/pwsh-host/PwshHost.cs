@@ -170,7 +170,7 @@ internal sealed class HostUserInterface : PSHostUserInterface
         return keep ? value : new StringDecorated(value).ToString(OutputRendering.PlainText);
     }
 
-    /// <summary>Progress bars make no sense for a non-interactive run; drop them like pwsh does when redirected.</summary>
+    /// <summary>Progress bars make no sense in a non-interactive run whose output is read by tests: dropped.</summary>
     public override void WriteProgress(long sourceId, ProgressRecord record) { }
 
     // ---- input: none of it is available -------------------------------------------------

@@ -1,0 +1,123 @@
+// What every generated cmdlet function does: describe the call (validation, -WhatIf text), ask ShouldProcess,
+// let the engine bind/send/map it, then write debug text, errors, output and the response headers variable.
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Text.Json;
+using System.Threading;
+
+namespace MgPresence.Runtime
+{
+    public static class CmdletInvoker
+    {
+        public static void Invoke(PSCmdlet cmdlet, IDictionary boundParameters)
+        {
+            var name = cmdlet.MyInvocation.MyCommand.Name;
+            var parameterSet = cmdlet.ParameterSetName;
+            if (boundParameters.Contains("Break")) DebuggerBreak.WaitForDebugger(cmdlet);
+
+            string boundJson;
+            try
+            {
+                boundJson = PowerShellValueJson.SerializeParameters(boundParameters);
+            }
+            catch (ArgumentException e)
+            {
+                cmdlet.WriteError(ErrorRecords.From(e, "InvalidParameterValue", ErrorCategory.InvalidArgument, null));
+                return;
+            }
+            var target = Target(boundParameters);
+
+            if (cmdlet.MyInvocation.MyCommand.Parameters.ContainsKey("WhatIf"))
+            {
+                var (whatIfTarget, action, describeError) = Engine.Describe(name, parameterSet, boundJson);
+                if (describeError is not null)
+                {
+                    Fail(cmdlet, describeError, 0, target);
+                    return;
+                }
+                if (!cmdlet.ShouldProcess(whatIfTarget, action)) return;
+            }
+
+            var result = Engine.Invoke(name, parameterSet, boundJson, DebugWanted(cmdlet), UserAgentSuffix(cmdlet, name));
+            if (result.DebugText.Length > 0)
+            {
+                foreach (var block in result.DebugText.Split('\f')) cmdlet.WriteDebug(block);
+            }
+            if (result.Error is not null)
+            {
+                Fail(cmdlet, result.Error, result.Status, target);
+                return;
+            }
+            if (result.ResponseHeadersVariable.Length > 0 && result.ResponseHeadersJson.Length > 0)
+            {
+                cmdlet.SessionState.PSVariable.Set(new PSVariable(
+                    "global:" + result.ResponseHeadersVariable, ResponseHeaders(result.ResponseHeadersJson)));
+            }
+            foreach (var item in OutputObjects.FromJsonArray(result.OutputJson)) cmdlet.WriteObject(item);
+        }
+
+        private static void Fail(PSCmdlet cmdlet, CallFailure failure, int status, object? target)
+        {
+            var record = ErrorRecords.From(failure, status, target);
+            if (failure.Terminating) cmdlet.ThrowTerminatingError(record);
+            else cmdlet.WriteError(record);
+        }
+
+        /// <summary>The error target: the id the call was about, as Microsoft's anonymous target object carries it.</summary>
+        private static object? Target(IDictionary bound)
+        {
+            foreach (var key in new[] { "UserId", "PresenceId", "InputObject" })
+            {
+                if (bound.Contains(key)) return bound[key];
+            }
+            return null;
+        }
+
+        private static bool DebugWanted(PSCmdlet cmdlet)
+        {
+            if (cmdlet.MyInvocation.BoundParameters.ContainsKey("Debug")) return true;
+            return cmdlet.GetVariableValue("DebugPreference") is ActionPreference p && p != ActionPreference.SilentlyContinue && p != ActionPreference.Ignore;
+        }
+
+        private static string UserAgentSuffix(PSCmdlet cmdlet, string command)
+        {
+            var version = cmdlet.Host?.Version?.ToString() ?? "";
+            return $"PowerShell/{version} {command}";
+        }
+
+        /// <summary>Response headers as Microsoft's cmdlets give them: name → values, names compared case-insensitively.</summary>
+        public static Dictionary<string, IEnumerable<string>> ResponseHeaders(string json)
+        {
+            var headers = new Dictionary<string, IEnumerable<string>>(StringComparer.OrdinalIgnoreCase);
+            using var document = JsonDocument.Parse(json);
+            foreach (var header in document.RootElement.EnumerateObject())
+            {
+                var values = new List<string>();
+                foreach (var v in header.Value.EnumerateArray()) values.Add(v.GetString() ?? "");
+                headers[header.Name] = values;
+            }
+            return headers;
+        }
+    }
+
+    /// <summary>-Break: waits for a .NET debugger to attach, then breaks into it (Microsoft's AttachDebugger.Break).</summary>
+    public static class DebuggerBreak
+    {
+        public static void WaitForDebugger(PSCmdlet cmdlet)
+        {
+            if (!System.Diagnostics.Debugger.IsAttached)
+            {
+                var pid = Environment.ProcessId;
+                cmdlet.Host?.UI?.WriteWarningLine($"Waiting for a debugger to attach to process {pid}. Press Ctrl+C to stop.");
+                while (!System.Diagnostics.Debugger.IsAttached)
+                {
+                    Thread.Sleep(200);
+                    if (cmdlet.Stopping) throw new PipelineStoppedException();
+                }
+            }
+            System.Diagnostics.Debugger.Break();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+// The process-wide connection to the Rust engine (one GraphSession, like Microsoft's GraphSession.Instance), and a
+// facade over the generated interop that takes and returns plain .NET strings and frees every native string.
+using System;
+using System.Threading;
+using MgPresence.Interop;
+
+namespace MgPresence.Runtime
+{
+    /// <summary>An error of a call: empty <see cref="ErrorId"/> when there is none.</summary>
+    public sealed record CallFailure(string ErrorId, string Message, string Category, bool Terminating);
+
+    /// <summary>What a cmdlet call produced.</summary>
+    public sealed record CallResult(
+        int Status,
+        CallFailure? Error,
+        string OutputJson,
+        string ResponseHeadersJson,
+        string ResponseHeadersVariable,
+        string DebugText);
+
+    /// <summary>The engine failed in a way that is not a cmdlet error (a caught panic).</summary>
+    public sealed class EngineException : Exception
+    {
+        public EngineException(string message) : base(message) { }
+    }
+
+    public static class Engine
+    {
+        private static readonly Lazy<GraphSession> SessionInstance =
+            new(() => Guarded(GraphSession.Create), LazyThreadSafetyMode.ExecutionAndPublication);
+
+        internal static GraphSession Session => SessionInstance.Value;
+
+        /// <summary>The engine's version.</summary>
+        public static string Version()
+        {
+            var result = Interop.Interop.mgpresence_version();
+            try
+            {
+                if (result.IsOk) return result.AsOk().String;
+                throw new EngineException("The MgPresence engine failed: " + LastPanic());
+            }
+            finally { result.Dispose(); }
+        }
+
+        /// <summary>Raises a panic inside the engine, which must come back as an exception (used by the tests).</summary>
+        public static void PanicForDiagnostics(string message)
+        {
+            var result = Interop.Interop.mgpresence_diagnostics_panic(message.Utf8());
+            if (!result.IsOk) throw new EngineException("The MgPresence engine failed: " + LastPanic());
+        }
+
+        private static string LastPanic()
+        {
+            var result = Interop.Interop.mgpresence_last_panic();
+            try { return result.IsOk ? result.AsOk().String : "unknown failure"; }
+            finally { result.Dispose(); }
+        }
+
+        private static T Guarded<T>(Func<T> call)
+        {
+            try { return call(); }
+            catch (EnumException<FfiError>) { throw new EngineException("The MgPresence engine failed: " + LastPanic()); }
+            catch (EnumException) { throw new EngineException("The MgPresence engine failed: " + LastPanic()); }
+        }
+
+        internal static CallFailure? Failure(CallError error)
+        {
+            var id = error.error_id.String;
+            if (id.Length == 0) return null;
+            return new CallFailure(id, error.message.String, error.category.String, error.terminating != 0);
+        }
+
+        private static CmdletCall NewCall(string cmdlet, string parameterSet, string boundJson, bool trace, string userAgentSuffix) =>
+            new()
+            {
+                cmdlet = cmdlet.Utf8(),
+                parameter_set = parameterSet.Utf8(),
+                bound_parameters_json = boundJson.Utf8(),
+                trace = trace ? (byte)1 : (byte)0,
+                user_agent_suffix = userAgentSuffix.Utf8(),
+            };
+
+        /// <summary>The -WhatIf target and action, or why the call cannot be made.</summary>
+        public static (string Target, string Action, CallFailure? Error) Describe(string cmdlet, string parameterSet, string boundJson)
+        {
+            using var description = Guarded(() => Session.Describe(NewCall(cmdlet, parameterSet, boundJson, false, "")));
+            return (description.target.String, description.action.String, Failure(description.error));
+        }
+
+        /// <summary>Makes a cmdlet call.</summary>
+        public static CallResult Invoke(string cmdlet, string parameterSet, string boundJson, bool trace, string userAgentSuffix)
+        {
+            using var outcome = Guarded(() => Session.Invoke(NewCall(cmdlet, parameterSet, boundJson, trace, userAgentSuffix)));
+            return new CallResult(
+                outcome.status,
+                Failure(outcome.error),
+                outcome.output_json.String,
+                outcome.response_headers_json.String,
+                outcome.response_headers_variable.String,
+                outcome.debug_text.String);
+        }
+
+        /// <summary>Connects with an access token; returns the error, if any.</summary>
+        public static CallFailure? Connect(string environment, string accessToken, uint timeoutSeconds)
+        {
+            using var error = Guarded(() => Session.Connect(new ConnectRequest
+            {
+                environment = environment.Utf8(),
+                access_token = accessToken.Utf8(),
+                timeout_seconds = timeoutSeconds,
+            }));
+            return Failure(error);
+        }
+
+        public static CallFailure? Disconnect()
+        {
+            using var error = Guarded(() => Session.Disconnect());
+            return Failure(error);
+        }
+
+        public static string ContextJson()
+        {
+            using var text = Guarded(() => Session.ContextJson());
+            return text.String;
+        }
+
+        public static CallFailure? AddEnvironment(string name, string graphEndpoint, string azureAdEndpoint)
+        {
+            using var error = Guarded(() => Session.AddEnvironment(new EnvironmentRequest
+            {
+                name = name.Utf8(),
+                graph_endpoint = graphEndpoint.Utf8(),
+                azure_ad_endpoint = azureAdEndpoint.Utf8(),
+            }));
+            return Failure(error);
+        }
+
+        public static string EnvironmentsJson()
+        {
+            using var text = Guarded(() => Session.EnvironmentsJson());
+            return text.String;
+        }
+    }
+}

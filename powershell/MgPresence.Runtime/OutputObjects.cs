@@ -1,0 +1,69 @@
+// Turns the engine's output JSON into PowerShell objects: objects with a "$type" member get that PowerShell type
+// name (so the module's format file shows them as Microsoft's do); "AdditionalProperties" becomes a hashtable;
+// other nested objects become PSCustomObjects.
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Text.Json;
+
+namespace MgPresence.Runtime
+{
+    public static class OutputObjects
+    {
+        public const string TypeMember = "$type";
+
+        public static List<object?> FromJsonArray(string json)
+        {
+            var list = new List<object?>();
+            if (string.IsNullOrEmpty(json)) return list;
+            using var document = JsonDocument.Parse(json);
+            foreach (var element in document.RootElement.EnumerateArray()) list.Add(Convert(element));
+            return list;
+        }
+
+        public static object? Convert(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    var pso = new PSObject();
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (property.Name == TypeMember)
+                        {
+                            pso.TypeNames.Insert(0, property.Value.GetString() ?? "");
+                            continue;
+                        }
+                        var value = property.Name == "AdditionalProperties" && property.Value.ValueKind == JsonValueKind.Object
+                            ? ToHashtable(property.Value)
+                            : Convert(property.Value);
+                        pso.Properties.Add(new PSNoteProperty(property.Name, value));
+                    }
+                    return pso;
+                case JsonValueKind.Array:
+                    var items = new List<object?>();
+                    foreach (var item in element.EnumerateArray()) items.Add(Convert(item));
+                    return items.ToArray();
+                case JsonValueKind.String:
+                    return element.GetString();
+                case JsonValueKind.Number:
+                    if (element.TryGetInt32(out var i)) return i;
+                    if (element.TryGetInt64(out var l)) return l;
+                    return element.GetDouble();
+                case JsonValueKind.True:
+                    return true;
+                case JsonValueKind.False:
+                    return false;
+                default:
+                    return null;
+            }
+        }
+
+        public static Hashtable ToHashtable(JsonElement element)
+        {
+            var table = new Hashtable();
+            foreach (var property in element.EnumerateObject()) table[property.Name] = Convert(property.Value);
+            return table;
+        }
+    }
+}
