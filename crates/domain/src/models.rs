@@ -76,12 +76,18 @@ pub struct SetUserPreferredPresenceRequest {
     pub additional_properties: AdditionalProperties,
 }
 
-/// `outOfOfficeSettings` of a presence.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// `outOfOfficeSettings` of a presence; not out of office by default, as the service reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutOfOfficeSettings {
     pub message: Option<String>,
     pub is_out_of_office: Option<bool>,
+}
+
+impl Default for OutOfOfficeSettings {
+    fn default() -> Self {
+        Self { message: None, is_out_of_office: Some(false) }
+    }
 }
 
 /// The presence resource as the service returns it.

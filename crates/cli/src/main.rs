@@ -1,0 +1,171 @@
+//! `mgpresence`: the command line of MgPresence.
+//!
+//! - `mgpresence serve` runs the local Graph presence emulator and prints its URL.
+//! - `mgpresence set` / `mgpresence get` call Graph (or the emulator) through the same catalog cmdlets the PowerShell
+//!   module uses, so both behave alike. Errors go to stderr with a non-zero exit code.
+
+use clap::{Args, Parser, Subcommand};
+use mgpresence_catalog::find_cmdlet;
+use mgpresence_emulator::{EmulatorConfig, RunningEmulator};
+use mgpresence_graph::cmdlet_call::{self, CallOptions};
+use mgpresence_graph::{Cloud, GraphClient, GraphClientConfig};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "mgpresence", version, about = "Microsoft Graph presence from the command line, and a local presence emulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the local Graph presence emulator until interrupted.
+    Serve(ServeArgs),
+    /// Set the presence session of an application for a user (Set-MgUserPresence).
+    Set(SetArgs),
+    /// Get a user's presence (Get-MgUserPresence).
+    Get(GetArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The address to listen on. Loopback by default; the emulator has no real authentication.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Accept only this bearer token (any non-empty token otherwise).
+    #[arg(long, env = "MGPRESENCE_EMULATOR_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+#[derive(Args)]
+struct Connection {
+    /// A Graph service root to use instead of a national cloud, e.g. the emulator's URL.
+    #[arg(long, env = "MGPRESENCE_GRAPH_ENDPOINT")]
+    endpoint: Option<String>,
+    /// The national cloud: Global, China, USGov or USGovDoD.
+    #[arg(long, default_value = "Global")]
+    environment: String,
+    /// The environment variable that holds the access token.
+    #[arg(long, default_value = "MGPRESENCE_ACCESS_TOKEN")]
+    token_variable: String,
+    /// Use the beta API.
+    #[arg(long)]
+    beta: bool,
+}
+
+#[derive(Args)]
+struct SetArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[arg(long)]
+    user_id: String,
+    /// The application's client ID.
+    #[arg(long)]
+    session_id: String,
+    #[arg(long)]
+    availability: String,
+    #[arg(long)]
+    activity: String,
+    /// ISO 8601 duration, PT5M to PT4H.
+    #[arg(long)]
+    expiration_duration: Option<String>,
+}
+
+#[derive(Args)]
+struct GetArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[arg(long)]
+    user_id: String,
+}
+
+fn client(connection: &Connection) -> Result<GraphClient, String> {
+    let cloud = match &connection.endpoint {
+        Some(endpoint) => Cloud::custom("Custom", endpoint, endpoint).map_err(|e| e.to_string())?,
+        None => Cloud::built_in()
+            .into_iter()
+            .find(|c| c.name.eq_ignore_ascii_case(&connection.environment))
+            .ok_or_else(|| format!("unknown environment '{}': use Global, China, USGov or USGovDoD", connection.environment))?,
+    };
+    let token = std::env::var(&connection.token_variable)
+        .map_err(|_| format!("no access token: set the environment variable {}", connection.token_variable))?;
+    let mut config = GraphClientConfig::new(cloud);
+    config.access_token = Some(SecretString::from(token));
+    GraphClient::new(config).map_err(|e| e.to_string())
+}
+
+async fn call(connection: &Connection, verb_noun: &str, set: &str, bound: Value) -> Result<Vec<Value>, String> {
+    let name = if connection.beta { verb_noun.replacen("-Mg", "-MgBeta", 1) } else { verb_noun.to_owned() };
+    let cmdlet = find_cmdlet(&name).ok_or_else(|| format!("no cmdlet {name}"))?;
+    let client = client(connection)?;
+    let bound: Map<String, Value> = bound.as_object().cloned().unwrap_or_default();
+    let result = cmdlet_call::run(Some(&client), &cmdlet, set, &bound, &CallOptions::default()).await;
+    match result.error {
+        Some(e) => Err(format!("{}: {}", e.error_id, e.message)),
+        None => Ok(result.output),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(args) => {
+            let config = EmulatorConfig { bind: SocketAddr::new(args.bind, args.port), expected_token: args.token, ..EmulatorConfig::default() };
+            let emulator = RunningEmulator::start(config).await.map_err(|e| format!("cannot listen: {e}"))?;
+            println!("MgPresence emulator listening on {}", emulator.url);
+            std::io::stdout().flush().map_err(|e| e.to_string())?;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = async { emulator.wait().await } => {}
+            }
+            Ok(())
+        }
+        Command::Set(args) => {
+            let mut bound = json!({
+                "UserId": args.user_id, "SessionId": args.session_id,
+                "Availability": args.availability, "Activity": args.activity,
+            });
+            if let Some(d) = args.expiration_duration {
+                bound["ExpirationDuration"] = Value::String(d);
+            }
+            call(&args.connection, "Set-MgUserPresence", "SetExpanded", bound).await?;
+            Ok(())
+        }
+        Command::Get(args) => {
+            let output = call(&args.connection, "Get-MgUserPresence", "Get", json!({"UserId": args.user_id})).await?;
+            for mut item in output {
+                if let Value::Object(map) = &mut item {
+                    map.shift_remove("$type");
+                }
+                println!("{}", serde_json::to_string_pretty(&item).map_err(|e| e.to_string())?);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("MGPRESENCE_LOG")).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mgpresence: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("mgpresence: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Building the engine and the .NET runtime, and laying out the importable module:
+//!
+//! ```text
+//! out/module/MgPresence/
+//!   MgPresence.psd1  MgPresence.psm1  MgPresence.Cmdlets.ps1  MgPresence.Authentication.ps1  MgPresence.format.ps1xml
+//!   bin/MgPresence.Runtime.dll  bin/<native engine: libmgpresence_ffi.so | .dylib | mgpresence_ffi.dll>
+//! ```
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs a command, inheriting output; fails with `what` when it fails.
+pub fn run(command: &mut Command, what: &str) -> Result<()> {
+    let status = command.status().with_context(|| format!("cannot start the command to {what}"))?;
+    if !status.success() {
+        bail!("failed to {what} ({status})");
+    }
+    Ok(())
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/xtask is two levels down").to_path_buf()
+}
+
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// The native library's file name on this platform.
+pub fn native_library_name() -> &'static str {
+    if cfg!(windows) {
+        "mgpresence_ffi.dll"
+    } else if cfg!(target_os = "macos") {
+        "libmgpresence_ffi.dylib"
+    } else {
+        "libmgpresence_ffi.so"
+    }
+}
+
+/// What a build produced.
+pub struct Built {
+    pub module_dir: PathBuf,
+    pub cli: PathBuf,
+    pub target_dir: PathBuf,
+}
+
+/// Builds the Rust workspace (debug), the .NET runtime, and lays out the module.
+pub fn build(root: &Path) -> Result<Built> {
+    run(cargo().current_dir(root).args(["build", "--workspace", "--quiet"]), "build the Rust workspace")?;
+    let target_dir = root.join("target/debug");
+    let runtime_out = root.join("out/build/runtime");
+    run(
+        Command::new("dotnet")
+            .current_dir(root)
+            .args(["build", "powershell/MgPresence.Runtime/MgPresence.Runtime.csproj", "-c", "Release", "--nologo", "-v", "quiet", "-clp:NoSummary", "-o"])
+            .arg(&runtime_out)
+            .arg(format!("-p:RustTargetDir={}/", target_dir.display())),
+        "build the .NET runtime (powershell/MgPresence.Runtime)",
+    )?;
+
+    let module_dir = root.join("out/module/MgPresence");
+    if module_dir.exists() {
+        std::fs::remove_dir_all(&module_dir).with_context(|| format!("cannot clear {}", module_dir.display()))?;
+    }
+    std::fs::create_dir_all(module_dir.join("bin"))?;
+    let copies: [(PathBuf, &str); 8] = [
+        (root.join("generated/MgPresence.psd1"), "MgPresence.psd1"),
+        (root.join("powershell/MgPresence.psm1"), "MgPresence.psm1"),
+        (root.join("generated/MgPresence.Cmdlets.ps1"), "MgPresence.Cmdlets.ps1"),
+        (root.join("powershell/MgPresence.Authentication.ps1"), "MgPresence.Authentication.ps1"),
+        (root.join("generated/MgPresence.format.ps1xml"), "MgPresence.format.ps1xml"),
+        (runtime_out.join("MgPresence.Runtime.dll"), "bin/MgPresence.Runtime.dll"),
+        (runtime_out.join("MgPresence.Runtime.pdb"), "bin/MgPresence.Runtime.pdb"),
+        (target_dir.join(native_library_name()), &format!("bin/{}", native_library_name())),
+    ];
+    for (from, to) in copies {
+        std::fs::copy(&from, module_dir.join(to)).with_context(|| format!("cannot copy {} into the module", from.display()))?;
+    }
+    let cli = target_dir.join(if cfg!(windows) { "mgpresence.exe" } else { "mgpresence" });
+    Ok(Built { module_dir, cli, target_dir })
+}

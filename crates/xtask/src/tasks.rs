@@ -1,0 +1,211 @@
+//! The xtask commands.
+
+use crate::emulator::EmulatorProcess;
+use crate::module::{self, Built, cargo, root, run};
+use crate::toolchain;
+use anyhow::{Context, Result, bail};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+pub fn build() -> Result<Built> {
+    let root = root();
+    let built = module::build(&root)?;
+    println!("xtask: module laid out in {}", built.module_dir.display());
+    Ok(built)
+}
+
+pub fn codegen() -> Result<()> {
+    let changed = mgpresence_codegen::write_generated(&root()).map_err(anyhow::Error::msg)?;
+    if changed.is_empty() {
+        println!("xtask: generated/ is up to date");
+    }
+    for path in changed {
+        println!("xtask: regenerated {}", path.display());
+    }
+    Ok(())
+}
+
+pub fn demo() -> Result<()> {
+    let root = root();
+    let built = module::build(&root)?;
+    let pwsh = toolchain::pwsh(&root)?;
+    let emulator = EmulatorProcess::start(&built.cli)?;
+    println!("xtask: emulator at {} — running the demo in {}", emulator.url, pwsh.description);
+    run(
+        pwsh.command()
+            .arg("-File")
+            .arg(root.join("powershell/examples/Invoke-PresenceDemo.ps1"))
+            .arg("-ModulePath")
+            .arg(built.module_dir.join("MgPresence.psd1"))
+            .arg("-EmulatorUrl")
+            .arg(&emulator.url),
+        "run the demo",
+    )
+}
+
+/// Tallies of passed and failed tests, read from each runner's closing lines.
+#[derive(Default, Debug)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn read(&mut self, line: &str) {
+        let number_before = |text: &str, word: &str| -> Option<u64> {
+            let at = text.find(word)?;
+            text[..at].trim_end().rsplit([' ', ':', ',']).next()?.trim().parse().ok()
+        };
+        let trimmed = line.trim();
+        if trimmed.starts_with("test result:") {
+            // cargo: "test result: ok. 12 passed; 0 failed; …"
+            self.passed += number_before(trimmed, " passed").unwrap_or(0);
+            self.failed += number_before(trimmed, " failed").unwrap_or(0);
+        } else if trimmed.starts_with("Passed!") || trimmed.starts_with("Failed!") {
+            // dotnet test: "Passed!  - Failed:     0, Passed:    14, Skipped: …"
+            let field = |name: &str| {
+                trimmed.split(',').find_map(|part| {
+                    let part = part.trim_start_matches(|c| c != 'F' && c != 'P' && c != 'S').trim();
+                    part.strip_prefix(name).and_then(|n| n.trim().parse::<u64>().ok())
+                })
+            };
+            self.passed += field("Passed:").unwrap_or(0);
+            self.failed += field("Failed:").unwrap_or(0);
+        } else if let Some(rest) = trimmed.strip_prefix("PowerShell tests:") {
+            // tests/powershell: "PowerShell tests: 30 passed, 0 failed"
+            self.passed += number_before(rest, " passed").unwrap_or(0);
+            self.failed += number_before(rest, " failed").unwrap_or(0);
+        }
+    }
+}
+
+/// Runs a command, echoing its output and reading the test counts from it.
+fn run_counted(command: &mut Command, what: &str, tally: &mut Tally) -> Result<bool> {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().with_context(|| format!("cannot start the command to {what}"))?;
+    let stderr = child.stderr.take().context("no stderr")?;
+    let err_thread = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            lines.push(line);
+        }
+        lines
+    });
+    for line in BufReader::new(child.stdout.take().context("no stdout")?).lines().map_while(Result::ok) {
+        println!("{line}");
+        tally.read(&line);
+    }
+    for line in err_thread.join().unwrap_or_default() {
+        tally.read(&line);
+    }
+    Ok(child.wait()?.success())
+}
+
+pub fn test() -> Result<()> {
+    let root = root();
+    let mut failures = Vec::new();
+    let mut tally = Tally::default();
+
+    println!("xtask: checking that generated/ matches the FFI inventory and the cmdlet catalog");
+    let stale = mgpresence_codegen::stale_files(&root).map_err(anyhow::Error::msg)?;
+    let mut generated_ok = stale.is_empty();
+    if !stale.is_empty() {
+        eprintln!("xtask: these generated files are stale; run `cargo xtask codegen` and commit them:");
+        for path in &stale {
+            eprintln!("  {}", path.display());
+        }
+    }
+    if let Ok(out) = Command::new("git").current_dir(&root).args(["status", "--porcelain", "--", "generated"]).output() {
+        let listing = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() && !listing.trim().is_empty() {
+            eprintln!("xtask: generated/ differs from what is committed:\n{listing}");
+            generated_ok = false;
+        }
+    }
+    if generated_ok {
+        tally.passed += 1;
+    } else {
+        tally.failed += 1;
+        failures.push("generated files are stale or uncommitted");
+    }
+
+    let built = module::build(&root)?;
+    if !run_counted(cargo().current_dir(&root).args(["test", "--workspace", "--quiet"]), "run the Rust tests", &mut tally)? {
+        failures.push("Rust tests");
+    }
+
+    let pwsh = toolchain::pwsh(&root)?;
+    let emulator = EmulatorProcess::start(&built.cli)?;
+    println!("xtask: emulator at {}; PowerShell: {}", emulator.url, pwsh.description);
+
+    let dotnet_ok = run_counted(
+        Command::new("dotnet")
+            .current_dir(&root)
+            .args(["test", "tests/dotnet/MgPresence.Runtime.Tests/MgPresence.Runtime.Tests.csproj", "--nologo", "-v", "quiet", "-clp:NoSummary"])
+            .arg(format!("-p:RustTargetDir={}/", built.target_dir.display()))
+            .env("MGPRESENCE_EMULATOR_URL", &emulator.url),
+        "run the .NET tests",
+        &mut tally,
+    )?;
+    if !dotnet_ok {
+        failures.push(".NET tests");
+    }
+
+    let pwsh_ok = run_counted(
+        pwsh.command()
+            .arg("-File")
+            .arg(root.join("tests/powershell/Invoke-MgPresenceTests.ps1"))
+            .arg("-ModulePath")
+            .arg(built.module_dir.join("MgPresence.psd1"))
+            .arg("-EmulatorUrl")
+            .arg(&emulator.url)
+            .env("MGPRESENCE_PWSH_PROGRAM", &pwsh.program),
+        "run the PowerShell tests",
+        &mut tally,
+    )?;
+    if !pwsh_ok {
+        failures.push("PowerShell tests");
+    }
+    drop(emulator);
+
+    println!("xtask test: {} passed, {} failed", tally.passed, tally.failed);
+    if !failures.is_empty() || tally.failed > 0 {
+        bail!("failed: {}", if failures.is_empty() { "see above".to_owned() } else { failures.join(", ") });
+    }
+    Ok(())
+}
+
+pub fn bench() -> Result<()> {
+    let root = root();
+    let built = module::build(&root)?;
+    let pwsh = toolchain::pwsh(&root)?;
+    let emulator = EmulatorProcess::start(&built.cli)?;
+    println!("xtask: bench with {}", pwsh.description);
+    run(
+        pwsh.command()
+            .arg("-File")
+            .arg(root.join("tests/powershell/Measure-MgPresence.ps1"))
+            .arg("-ModulePath")
+            .arg(built.module_dir.join("MgPresence.psd1"))
+            .arg("-EmulatorUrl")
+            .arg(&emulator.url)
+            .arg("-PwshProgram")
+            .arg(&pwsh.program),
+        "run the benchmarks",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn reads_each_runners_closing_line() {
+        let mut t = Tally::default();
+        t.read("test result: ok. 12 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s");
+        t.read("Passed!  - Failed:     0, Passed:    14, Skipped:     0, Total:    14, Duration: 1 s - X.dll (net10.0)");
+        t.read("PowerShell tests: 30 passed, 2 failed");
+        assert_eq!((t.passed, t.failed), (56, 3));
+    }
+}
