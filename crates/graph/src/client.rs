@@ -100,11 +100,16 @@ pub struct GraphClient {
 
 static TLS_PROVIDER: Once = Once::new();
 
-fn http_client(config: &GraphClientConfig, proxy: Option<&ProxySettings>) -> Result<reqwest::Client, ClientError> {
+/// Installs rustls' ring crypto provider for the process (reqwest is built without a default provider).
+pub fn ensure_tls_provider() {
     TLS_PROVIDER.call_once(|| {
         // Another component may have installed a provider already; either way one is installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+fn http_client(config: &GraphClientConfig, proxy: Option<&ProxySettings>) -> Result<reqwest::Client, ClientError> {
+    ensure_tls_provider();
     let mut builder = reqwest::Client::builder().timeout(config.timeout).user_agent(config.user_agent.clone());
     if let Some(p) = proxy.and_then(|p| p.url.as_deref().map(|url| (p, url))) {
         let (settings, url) = p;
@@ -232,11 +237,11 @@ impl GraphClient {
         let result = attempt
             .retry(self.config.retry.backoff())
             .when(|e: &Result<Attempt, ClientError>| matches!(e, Ok(Attempt::Retry(_))))
+            // `planned` is None once the retries are used up; Retry-After only changes how long to wait.
             .adjust(|e, planned| match e {
-                Ok(Attempt::Retry(r)) => retry_after(r.header("Retry-After"), SystemTime::now())
-                    .map(|d| d.min(self.config.retry.max_delay))
-                    .or(planned)
-                    .or(Some(Duration::ZERO)),
+                Ok(Attempt::Retry(r)) => planned.map(|backoff| {
+                    retry_after(r.header("Retry-After"), SystemTime::now()).map_or(backoff, |d| d.min(self.config.retry.max_delay))
+                }),
                 _ => planned,
             })
             .notify(|_, wait| tracing::debug!(?wait, "retrying a throttled or unavailable request"))
