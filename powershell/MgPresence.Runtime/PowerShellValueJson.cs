@@ -108,6 +108,10 @@ namespace MgPresence.Runtime
                 case Guid or Uri:
                     w.WriteStringValue(value.ToString());
                     return;
+                case ScriptBlock or Delegate:
+                    // Code cannot cross into the engine; the engine sees that the parameter was given.
+                    w.WriteStringValue(value.GetType().FullName);
+                    return;
                 case SecureString:
                     throw new ArgumentException($"'{path}' is a SecureString, which is never sent in a request.");
                 case PSCredential credential:
