@@ -107,6 +107,11 @@ Describe 'Set-MgUserPresence parameter sets' {
         Assert-Equal '/v1.0/users/by-name-1/presence/setPresence' (Get-EmulatorRequest)[0].path
     }
 
+    It 'a piped identity hashtable binds to -InputObject' {
+        @{ UserId = 'hash-user' } | Set-MgUserPresence -SessionId $appId -Availability Away -Activity Away
+        Assert-Equal '/v1.0/users/hash-user/presence/setPresence' (Get-EmulatorRequest)[0].path
+    }
+
     It 'a JSON identity string binds too' {
         '{"UserId":"json-user"}' | Set-MgUserPresence -SessionId $appId -Availability Away -Activity Away
         Assert-Equal '/v1.0/users/json-user/presence/setPresence' (Get-EmulatorRequest)[0].path
