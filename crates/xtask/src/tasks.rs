@@ -25,22 +25,41 @@ pub fn codegen() -> Result<()> {
     Ok(())
 }
 
-pub fn demo() -> Result<()> {
-    let root = root();
-    let built = module::build(&root)?;
-    let pwsh = toolchain::pwsh(&root)?;
-    let emulator = EmulatorProcess::start(&built.cli)?;
-    println!("xtask: emulator at {} — running the demo in {}", emulator.url, pwsh.description);
-    run(
-        pwsh.command()
+/// A built module, a PowerShell and a running emulator: what the demo, the PowerShell tests and the bench need.
+struct ModuleSession {
+    root: std::path::PathBuf,
+    built: Built,
+    pwsh: toolchain::Pwsh,
+    emulator: EmulatorProcess,
+}
+
+impl ModuleSession {
+    fn start() -> Result<Self> {
+        let root = root();
+        let built = module::build(&root)?;
+        let pwsh = toolchain::pwsh(&root)?;
+        let emulator = EmulatorProcess::start(&built.cli)?;
+        println!("xtask: emulator at {}; PowerShell: {}", emulator.url, pwsh.description);
+        Ok(Self { root, built, pwsh, emulator })
+    }
+
+    /// `pwsh -File <script> -ModulePath <built module> -EmulatorUrl <emulator>`.
+    fn script(&self, script: &str) -> Command {
+        let mut command = self.pwsh.command();
+        command
             .arg("-File")
-            .arg(root.join("powershell/examples/Invoke-PresenceDemo.ps1"))
+            .arg(self.root.join(script))
             .arg("-ModulePath")
-            .arg(built.module_dir.join("MgPresence.psd1"))
+            .arg(self.built.module_dir.join("MgPresence.psd1"))
             .arg("-EmulatorUrl")
-            .arg(&emulator.url),
-        "run the demo",
-    )
+            .arg(&self.emulator.url);
+        command
+    }
+}
+
+pub fn demo() -> Result<()> {
+    let session = ModuleSession::start()?;
+    run(&mut session.script("powershell/examples/Invoke-PresenceDemo.ps1"), "run the demo")
 }
 
 /// Tallies of passed and failed tests, read from each runner's closing lines.
@@ -130,21 +149,17 @@ pub fn test() -> Result<()> {
         failures.push("generated files are stale or uncommitted");
     }
 
-    let built = module::build(&root)?;
+    let session = ModuleSession::start()?;
     if !run_counted(cargo().current_dir(&root).args(["test", "--workspace", "--quiet"]), "run the Rust tests", &mut tally)? {
         failures.push("Rust tests");
     }
-
-    let pwsh = toolchain::pwsh(&root)?;
-    let emulator = EmulatorProcess::start(&built.cli)?;
-    println!("xtask: emulator at {}; PowerShell: {}", emulator.url, pwsh.description);
 
     let dotnet_ok = run_counted(
         Command::new("dotnet")
             .current_dir(&root)
             .args(["test", "tests/dotnet/MgPresence.Runtime.Tests/MgPresence.Runtime.Tests.csproj", "--nologo", "-v", "quiet", "-clp:NoSummary"])
-            .arg(format!("-p:RustTargetDir={}/", built.target_dir.display()))
-            .env("MGPRESENCE_EMULATOR_URL", &emulator.url),
+            .arg(format!("-p:RustTargetDir={}/", session.built.target_dir.display()))
+            .env("MGPRESENCE_EMULATOR_URL", &session.emulator.url),
         "run the .NET tests",
         &mut tally,
     )?;
@@ -153,21 +168,14 @@ pub fn test() -> Result<()> {
     }
 
     let pwsh_ok = run_counted(
-        pwsh.command()
-            .arg("-File")
-            .arg(root.join("tests/powershell/Invoke-MgPresenceTests.ps1"))
-            .arg("-ModulePath")
-            .arg(built.module_dir.join("MgPresence.psd1"))
-            .arg("-EmulatorUrl")
-            .arg(&emulator.url)
-            .env("MGPRESENCE_PWSH_PROGRAM", &pwsh.program),
+        session.script("tests/powershell/Invoke-MgPresenceTests.ps1").env("MGPRESENCE_PWSH_PROGRAM", &session.pwsh.program),
         "run the PowerShell tests",
         &mut tally,
     )?;
     if !pwsh_ok {
         failures.push("PowerShell tests");
     }
-    drop(emulator);
+    drop(session);
 
     println!("xtask test: {} passed, {} failed", tally.passed, tally.failed);
     if !failures.is_empty() || tally.failed > 0 {
@@ -177,23 +185,8 @@ pub fn test() -> Result<()> {
 }
 
 pub fn bench() -> Result<()> {
-    let root = root();
-    let built = module::build(&root)?;
-    let pwsh = toolchain::pwsh(&root)?;
-    let emulator = EmulatorProcess::start(&built.cli)?;
-    println!("xtask: bench with {}", pwsh.description);
-    run(
-        pwsh.command()
-            .arg("-File")
-            .arg(root.join("tests/powershell/Measure-MgPresence.ps1"))
-            .arg("-ModulePath")
-            .arg(built.module_dir.join("MgPresence.psd1"))
-            .arg("-EmulatorUrl")
-            .arg(&emulator.url)
-            .arg("-PwshProgram")
-            .arg(&pwsh.program),
-        "run the benchmarks",
-    )
+    let session = ModuleSession::start()?;
+    run(session.script("tests/powershell/Measure-MgPresence.ps1").arg("-PwshProgram").arg(&session.pwsh.program), "run the benchmarks")
 }
 
 #[cfg(test)]
