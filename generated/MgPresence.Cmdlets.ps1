@@ -3,6 +3,286 @@
 # and build; `cargo xtask test` fails while this file is stale.
 # </auto-generated>
 
+function Get-MgUserPresence {
+<#
+.SYNOPSIS
+Get a user's presence information.
+.DESCRIPTION
+Get a user's presence information.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER ExpandProperty
+Expand related entities
+.PARAMETER Property
+Select properties to be returned
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Get-MgUserPresence -UserId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/get-mguserpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
+#>
+    [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'Get', PositionalBinding = $false)]
+    param(
+        [Parameter(ParameterSetName = 'Get', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [Alias('Expand')]
+        [string[]] $ExpandProperty,
+
+        [Parameter()]
+        [Alias('Select')]
+        [string[]] $Property,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Update-MgUserPresence {
+<#
+.SYNOPSIS
+Update the navigation property presence in users.
+.DESCRIPTION
+Update the navigation property presence in users.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER Id
+The user's object ID.
+.PARAMETER Activity
+The supplemental information to availability.
+.PARAMETER Availability
+The base presence information.
+.PARAMETER OutOfOfficeSettings
+outOfOfficeSettings
+.PARAMETER StatusMessage
+presenceStatusMessage
+.PARAMETER WorkLocation
+userWorkLocation
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Update-MgUserPresence -UserId $userId -BodyParameter @{ availability = 'Busy' }
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/update-mguserpresence
+#>
+    [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'UpdateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Update', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Id,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $OutOfOfficeSettings,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $WorkLocation,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Update', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Remove-MgUserPresence {
+<#
+.SYNOPSIS
+Delete navigation property presence for users.
+.DESCRIPTION
+Delete navigation property presence for users.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER IfMatch
+ETag
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Remove-MgUserPresence -UserId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/remove-mguserpresence
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Delete', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Delete', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [string] $IfMatch,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
 function Set-MgUserPresence {
 <#
 .SYNOPSIS
@@ -118,12 +398,2157 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
     }
 }
 
-function Get-MgUserPresence {
+function Clear-MgUserPresence {
+<#
+.SYNOPSIS
+Clear the application's presence session for a user. If it was the user's only presence session, the user's presence changes to Offline/Offline.
+.DESCRIPTION
+Clear the application's presence session for a user. If it was the user's only presence session, the user's presence changes to Offline/Offline.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER SessionId
+The ID of the presence session to clear (the application's client ID).
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgUserPresence -UserId $userId -SessionId $clientId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mguserpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'ClearExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'ClearExpanded')]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
+        [string] $SessionId,
+
+        [Parameter(ParameterSetName = 'ClearExpanded')]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgUserPresenceUserPreferredPresence {
+<#
+.SYNOPSIS
+Set the preferred availability and activity status for a user. The preferred presence shows while the user has at least one presence session.
+.DESCRIPTION
+Set the preferred availability and activity status for a user. The preferred presence shows while the user has at least one presence session.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER Availability
+The preferred availability.
+.PARAMETER Activity
+The preferred activity.
+.PARAMETER ExpirationDuration
+How long the preferred presence stays; 1 day for DoNotDisturb/Busy and 7 days otherwise when omitted.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgUserPresenceUserPreferredPresence -UserId $userId -Availability DoNotDisturb -Activity DoNotDisturb -ExpirationDuration (New-TimeSpan -Hours 8)
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mguserpresenceuserpreferredpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [System.TimeSpan] $ExpirationDuration,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgUserPresenceUserPreferredPresence {
+<#
+.SYNOPSIS
+Clear the preferred availability and activity status for a user.
+.DESCRIPTION
+Clear the preferred availability and activity status for a user.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgUserPresenceUserPreferredPresence -UserId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mguserpresenceuserpreferredpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgUserPresenceStatusMessage {
+<#
+.SYNOPSIS
+Set a presence status message for a user. An optional expiration date and time can be supplied.
+.DESCRIPTION
+Set a presence status message for a user. An optional expiration date and time can be supplied.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER StatusMessage
+The status message to set.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgUserPresenceStatusMessage -UserId $userId -StatusMessage @{ message = @{ content = 'In a workshop'; contentType = 'text' } }
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mguserpresencestatusmessage
+.LINK
+https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgUserPresenceAutomaticLocation {
+<#
+.SYNOPSIS
+Update the automatic work location for a user.
+.DESCRIPTION
+Update the automatic work location for a user.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PlaceId
+Identifier of the place, if applicable.
+.PARAMETER WorkLocationType
+The work location type: office, remote or timeOff.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgUserPresenceAutomaticLocation -UserId $userId -WorkLocationType office -PlaceId $placeId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mguserpresenceautomaticlocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $PlaceId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $WorkLocationType,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgUserPresenceManualLocation {
+<#
+.SYNOPSIS
+Set the manual work location signal for a user; it overrides the automatic and scheduled signals.
+.DESCRIPTION
+Set the manual work location signal for a user; it overrides the automatic and scheduled signals.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PlaceId
+Identifier of the place, if applicable.
+.PARAMETER WorkLocationType
+The work location type: office, remote or timeOff.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgUserPresenceManualLocation -UserId $userId -WorkLocationType remote
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mguserpresencemanuallocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $PlaceId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $WorkLocationType,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgUserPresenceAutomaticLocation {
+<#
+.SYNOPSIS
+Clear the automatic work location signal for a user.
+.DESCRIPTION
+Clear the automatic work location signal for a user.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgUserPresenceAutomaticLocation -UserId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mguserpresenceautomaticlocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgUserPresenceLocation {
+<#
+.SYNOPSIS
+Clear the manual and automatic work location signals for a user, for the current date.
+.DESCRIPTION
+Clear the manual and automatic work location signals for a user, for the current date.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgUserPresenceLocation -UserId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mguserpresencelocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Get-MgCommunicationPresence {
 <#
 .SYNOPSIS
 Get a user's presence information.
 .DESCRIPTION
-Get a user's presence information: availability, activity, status message, out-of-office settings and work location.
+Get a user's presence information (-PresenceId), or list the presences of communications (the default List set, with -Filter, -Top, -All and -CountVariable).
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER ExpandProperty
+Expand related entities
+.PARAMETER Property
+Select properties to be returned
+.PARAMETER Filter
+Filter items by property values
+.PARAMETER Search
+Search items by search phrases
+.PARAMETER Skip
+Skip the first n items
+.PARAMETER Sort
+Order items by property values
+.PARAMETER Top
+Show only the first n items
+.PARAMETER PageSize
+Sets the page size of results.
+.PARAMETER All
+List all pages.
+.PARAMETER CountVariable
+Specifies a count of the total number of items in a collection. By default, this variable will be set in the global scope.
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Get-MgCommunicationPresence -PresenceId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/get-mgcommunicationpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
+#>
+    [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'List', PositionalBinding = $false)]
+    param(
+        [Parameter(ParameterSetName = 'Get', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [Alias('Expand')]
+        [string[]] $ExpandProperty,
+
+        [Parameter()]
+        [Alias('Select')]
+        [string[]] $Property,
+
+        [Parameter(ParameterSetName = 'List')]
+        [string] $Filter,
+
+        [Parameter(ParameterSetName = 'List')]
+        [string] $Search,
+
+        [Parameter(ParameterSetName = 'List')]
+        [int] $Skip,
+
+        [Parameter(ParameterSetName = 'List')]
+        [Alias('OrderBy')]
+        [string[]] $Sort,
+
+        [Parameter(ParameterSetName = 'List')]
+        [Alias('Limit')]
+        [int] $Top,
+
+        [Parameter(ParameterSetName = 'List')]
+        [int] $PageSize,
+
+        [Parameter(ParameterSetName = 'List')]
+        [switch] $All,
+
+        [Parameter(ParameterSetName = 'List')]
+        [Alias('CV')]
+        [string] $CountVariable,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Get-MgCommunicationPresenceCount {
+<#
+.SYNOPSIS
+Get the number of the resource.
+.DESCRIPTION
+Get the number of the resource.
+.PARAMETER Filter
+Filter items by property values
+.PARAMETER Search
+Search items by search phrases
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Get-MgCommunicationPresenceCount
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Int32
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/get-mgcommunicationpresencecount
+#>
+    [OutputType([System.Int32])]
+    [CmdletBinding(DefaultParameterSetName = 'Get', PositionalBinding = $false)]
+    param(
+        [Parameter()]
+        [string] $Filter,
+
+        [Parameter()]
+        [string] $Search,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Get-MgCommunicationPresenceByUserId {
+<#
+.SYNOPSIS
+Get the presence information for multiple users (at most 650 ids per call).
+.DESCRIPTION
+Get the presence information for multiple users (at most 650 ids per call).
+.PARAMETER Ids
+The user object IDs (at most 650).
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Get-MgCommunicationPresenceByUserId -Ids $userId1, $userId2
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/get-mgcommunicationpresencebyuserid
+.LINK
+https://learn.microsoft.com/graph/api/cloudcommunications-getpresencesbyuserid?view=graph-rest-1.0
+#>
+    [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'GetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'GetExpanded')]
+        [string[]] $Ids,
+
+        [Parameter(ParameterSetName = 'GetExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Get', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function New-MgCommunicationPresence {
+<#
+.SYNOPSIS
+Create new navigation property to presences for communications.
+.DESCRIPTION
+Create new navigation property to presences for communications.
+.PARAMETER Id
+The user's object ID.
+.PARAMETER Activity
+The supplemental information to availability.
+.PARAMETER Availability
+The base presence information.
+.PARAMETER OutOfOfficeSettings
+outOfOfficeSettings
+.PARAMETER StatusMessage
+presenceStatusMessage
+.PARAMETER WorkLocation
+userWorkLocation
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+New-MgCommunicationPresence -Id $userId -Availability Available -Activity Available
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/new-mgcommunicationpresence
+#>
+    [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'CreateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [string] $Id,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [MgPresence.Models.GraphObject] $OutOfOfficeSettings,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [MgPresence.Models.GraphObject] $WorkLocation,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Create', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Update-MgCommunicationPresence {
+<#
+.SYNOPSIS
+Update the navigation property presences in communications.
+.DESCRIPTION
+Update the navigation property presences in communications.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER Id
+The user's object ID.
+.PARAMETER Activity
+The supplemental information to availability.
+.PARAMETER Availability
+The base presence information.
+.PARAMETER OutOfOfficeSettings
+outOfOfficeSettings
+.PARAMETER StatusMessage
+presenceStatusMessage
+.PARAMETER WorkLocation
+userWorkLocation
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Update-MgCommunicationPresence -PresenceId $userId -Availability Busy
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/update-mgcommunicationpresence
+#>
+    [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'UpdateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Update', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Id,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $OutOfOfficeSettings,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $WorkLocation,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Update', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Remove-MgCommunicationPresence {
+<#
+.SYNOPSIS
+Delete navigation property presences for communications.
+.DESCRIPTION
+Delete navigation property presences for communications.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER IfMatch
+ETag
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Remove-MgCommunicationPresence -PresenceId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/remove-mgcommunicationpresence
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Delete', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Delete', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [string] $IfMatch,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgCommunicationPresence {
+<#
+.SYNOPSIS
+Set the state of a user's presence session as an application.
+.DESCRIPTION
+Set the state of a user's presence session as an application.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER SessionId
+The ID of the application's presence session (the application's client ID).
+.PARAMETER Availability
+The base presence information.
+.PARAMETER Activity
+The supplemental information to availability.
+.PARAMETER ExpirationDuration
+How long the presence session stays valid; PT5M to PT4H, 5 minutes when omitted.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgCommunicationPresence -PresenceId $userId -SessionId $clientId -Availability Busy -Activity InACall
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $SessionId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [System.TimeSpan] $ExpirationDuration,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgCommunicationPresence {
+<#
+.SYNOPSIS
+Clear the application's presence session for a user.
+.DESCRIPTION
+Clear the application's presence session for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER SessionId
+The ID of the presence session to clear (the application's client ID).
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgCommunicationPresence -PresenceId $userId -SessionId $clientId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mgcommunicationpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'ClearExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'ClearExpanded')]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
+        [string] $SessionId,
+
+        [Parameter(ParameterSetName = 'ClearExpanded')]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgCommunicationPresenceUserPreferredPresence {
+<#
+.SYNOPSIS
+Set the preferred availability and activity status for a user.
+.DESCRIPTION
+Set the preferred availability and activity status for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER Availability
+The preferred availability.
+.PARAMETER Activity
+The preferred activity.
+.PARAMETER ExpirationDuration
+How long the preferred presence stays; 1 day for DoNotDisturb/Busy and 7 days otherwise when omitted.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgCommunicationPresenceUserPreferredPresence -PresenceId $userId -Availability Busy -Activity Busy
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresenceuserpreferredpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [System.TimeSpan] $ExpirationDuration,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgCommunicationPresenceUserPreferredPresence {
+<#
+.SYNOPSIS
+Clear the preferred availability and activity status for a user.
+.DESCRIPTION
+Clear the preferred availability and activity status for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgCommunicationPresenceUserPreferredPresence -PresenceId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mgcommunicationpresenceuserpreferredpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgCommunicationPresenceStatusMessage {
+<#
+.SYNOPSIS
+Set a presence status message for a user.
+.DESCRIPTION
+Set a presence status message for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER StatusMessage
+The status message to set.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgCommunicationPresenceStatusMessage -PresenceId $userId -StatusMessage @{ message = @{ content = 'Back soon'; contentType = 'text' } }
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresencestatusmessage
+.LINK
+https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgCommunicationPresenceAutomaticLocation {
+<#
+.SYNOPSIS
+Update the automatic work location for a user.
+.DESCRIPTION
+Update the automatic work location for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PlaceId
+Identifier of the place, if applicable.
+.PARAMETER WorkLocationType
+The work location type: office, remote or timeOff.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgCommunicationPresenceAutomaticLocation -PresenceId $userId -WorkLocationType office
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresenceautomaticlocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $PlaceId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $WorkLocationType,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgCommunicationPresenceManualLocation {
+<#
+.SYNOPSIS
+Set the manual work location signal for a user.
+.DESCRIPTION
+Set the manual work location signal for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PlaceId
+Identifier of the place, if applicable.
+.PARAMETER WorkLocationType
+The work location type: office, remote or timeOff.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgCommunicationPresenceManualLocation -PresenceId $userId -WorkLocationType timeOff
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresencemanuallocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $PlaceId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $WorkLocationType,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgCommunicationPresenceAutomaticLocation {
+<#
+.SYNOPSIS
+Clear the automatic work location signal for a user.
+.DESCRIPTION
+Clear the automatic work location signal for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgCommunicationPresenceAutomaticLocation -PresenceId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mgcommunicationpresenceautomaticlocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgCommunicationPresenceLocation {
+<#
+.SYNOPSIS
+Clear the manual and automatic work location signals for a user, for the current date.
+.DESCRIPTION
+Clear the manual and automatic work location signals for a user, for the current date.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgCommunicationPresenceLocation -PresenceId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mgcommunicationpresencelocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-1.0
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Get-MgBetaUserPresence {
+<#
+.SYNOPSIS
+Get a user's presence information.
+.DESCRIPTION
+Get a user's presence information.
 .PARAMETER UserId
 The unique identifier of user
 .PARAMETER InputObject
@@ -137,23 +2562,23 @@ Optional headers that will be added to the request.
 .PARAMETER ResponseHeadersVariable
 Optional Response Headers Variable.
 .EXAMPLE
-Get-MgUserPresence -UserId $userId
+Get-MgBetaUserPresence -UserId $userId
 .INPUTS
 MgPresence.Models.CloudCommunicationsIdentity
 .INPUTS
 System.Collections.IDictionary
 .OUTPUTS
-Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
+Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
 .NOTES
 INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
   [PresenceId <String>]: The unique identifier of presence
   [UserId <String>]: The unique identifier of user
 .LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/get-mguserpresence
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/get-mgbetauserpresence
 .LINK
-https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
+https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
 #>
-    [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
+    [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'Get', PositionalBinding = $false)]
     param(
         [Parameter(ParameterSetName = 'Get', Mandatory = $true)]
@@ -169,6 +2594,204 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
         [Parameter()]
         [Alias('Select')]
         [string[]] $Property,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Update-MgBetaUserPresence {
+<#
+.SYNOPSIS
+Update the navigation property presence in users.
+.DESCRIPTION
+Update the navigation property presence in users.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER Id
+The user's object ID.
+.PARAMETER Activity
+The supplemental information to availability.
+.PARAMETER Availability
+The base presence information.
+.PARAMETER OutOfOfficeSettings
+outOfOfficeSettings
+.PARAMETER StatusMessage
+presenceStatusMessage
+.PARAMETER WorkLocation
+userWorkLocation
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Update-MgBetaUserPresence -UserId $userId -BodyParameter @{ availability = 'Busy' }
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/update-mgbetauserpresence
+#>
+    [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'UpdateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Update', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Id,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $OutOfOfficeSettings,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $WorkLocation,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Update', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Remove-MgBetaUserPresence {
+<#
+.SYNOPSIS
+Delete navigation property presence for users.
+.DESCRIPTION
+Delete navigation property presence for users.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER IfMatch
+ETag
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Remove-MgBetaUserPresence -UserId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/remove-mgbetauserpresence
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Delete', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Delete', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [string] $IfMatch,
+
+        [Parameter()]
+        [switch] $PassThru,
 
         [Parameter(DontShow = $true)]
         [switch] $Break,
@@ -315,26 +2938,776 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
     }
 }
 
-function Get-MgBetaUserPresence {
+function Clear-MgBetaUserPresence {
+<#
+.SYNOPSIS
+Clear the application's presence session for a user. If it was the user's only presence session, the user's presence changes to Offline/Offline.
+.DESCRIPTION
+Clear the application's presence session for a user. If it was the user's only presence session, the user's presence changes to Offline/Offline.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER SessionId
+The ID of the presence session to clear (the application's client ID).
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgBetaUserPresence -UserId $userId -SessionId $clientId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetauserpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'ClearExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'ClearExpanded')]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
+        [string] $SessionId,
+
+        [Parameter(ParameterSetName = 'ClearExpanded')]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgBetaUserPresenceUserPreferredPresence {
+<#
+.SYNOPSIS
+Set the preferred availability and activity status for a user. The preferred presence shows while the user has at least one presence session.
+.DESCRIPTION
+Set the preferred availability and activity status for a user. The preferred presence shows while the user has at least one presence session.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER Availability
+The preferred availability.
+.PARAMETER Activity
+The preferred activity.
+.PARAMETER ExpirationDuration
+How long the preferred presence stays; 1 day for DoNotDisturb/Busy and 7 days otherwise when omitted.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgBetaUserPresenceUserPreferredPresence -UserId $userId -Availability DoNotDisturb -Activity DoNotDisturb -ExpirationDuration (New-TimeSpan -Hours 8)
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetauserpresenceuserpreferredpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [System.TimeSpan] $ExpirationDuration,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgBetaUserPresenceUserPreferredPresence {
+<#
+.SYNOPSIS
+Clear the preferred availability and activity status for a user.
+.DESCRIPTION
+Clear the preferred availability and activity status for a user.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgBetaUserPresenceUserPreferredPresence -UserId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetauserpresenceuserpreferredpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgBetaUserPresenceStatusMessage {
+<#
+.SYNOPSIS
+Set a presence status message for a user. An optional expiration date and time can be supplied.
+.DESCRIPTION
+Set a presence status message for a user. An optional expiration date and time can be supplied.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER StatusMessage
+The status message to set.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgBetaUserPresenceStatusMessage -UserId $userId -StatusMessage @{ message = @{ content = 'In a workshop'; contentType = 'text' } }
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetauserpresencestatusmessage
+.LINK
+https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgBetaUserPresenceAutomaticLocation {
+<#
+.SYNOPSIS
+Update the automatic work location for a user.
+.DESCRIPTION
+Update the automatic work location for a user.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PlaceId
+Identifier of the place, if applicable.
+.PARAMETER WorkLocationType
+The work location type: office, remote or timeOff.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgBetaUserPresenceAutomaticLocation -UserId $userId -WorkLocationType office -PlaceId $placeId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetauserpresenceautomaticlocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $PlaceId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $WorkLocationType,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgBetaUserPresenceManualLocation {
+<#
+.SYNOPSIS
+Set the manual work location signal for a user; it overrides the automatic and scheduled signals.
+.DESCRIPTION
+Set the manual work location signal for a user; it overrides the automatic and scheduled signals.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PlaceId
+Identifier of the place, if applicable.
+.PARAMETER WorkLocationType
+The work location type: office, remote or timeOff.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgBetaUserPresenceManualLocation -UserId $userId -WorkLocationType remote
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetauserpresencemanuallocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $PlaceId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $WorkLocationType,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgBetaUserPresenceAutomaticLocation {
+<#
+.SYNOPSIS
+Clear the automatic work location signal for a user.
+.DESCRIPTION
+Clear the automatic work location signal for a user.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgBetaUserPresenceAutomaticLocation -UserId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetauserpresenceautomaticlocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgBetaUserPresenceLocation {
+<#
+.SYNOPSIS
+Clear the manual and automatic work location signals for a user, for the current date.
+.DESCRIPTION
+Clear the manual and automatic work location signals for a user, for the current date.
+.PARAMETER UserId
+The unique identifier of user
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgBetaUserPresenceLocation -UserId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetauserpresencelocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $UserId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Get-MgBetaCommunicationPresence {
 <#
 .SYNOPSIS
 Get a user's presence information.
 .DESCRIPTION
-Get a user's presence information: availability, activity, status message, out-of-office settings and work location.
-.PARAMETER UserId
-The unique identifier of user
+Get a user's presence information (-PresenceId), or list the presences of communications (the default List set, with -Filter, -Top, -All and -CountVariable).
+.PARAMETER PresenceId
+The unique identifier of presence
 .PARAMETER InputObject
 Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
 .PARAMETER ExpandProperty
 Expand related entities
 .PARAMETER Property
 Select properties to be returned
+.PARAMETER Filter
+Filter items by property values
+.PARAMETER Search
+Search items by search phrases
+.PARAMETER Skip
+Skip the first n items
+.PARAMETER Sort
+Order items by property values
+.PARAMETER Top
+Show only the first n items
+.PARAMETER PageSize
+Sets the page size of results.
+.PARAMETER All
+List all pages.
+.PARAMETER CountVariable
+Specifies a count of the total number of items in a collection. By default, this variable will be set in the global scope.
 .PARAMETER Headers
 Optional headers that will be added to the request.
 .PARAMETER ResponseHeadersVariable
 Optional Response Headers Variable.
 .EXAMPLE
-Get-MgBetaUserPresence -UserId $userId
+Get-MgBetaCommunicationPresence -PresenceId $userId
 .INPUTS
 MgPresence.Models.CloudCommunicationsIdentity
 .INPUTS
@@ -346,15 +3719,15 @@ INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
   [PresenceId <String>]: The unique identifier of presence
   [UserId <String>]: The unique identifier of user
 .LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/get-mgbetauserpresence
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/get-mgbetacommunicationpresence
 .LINK
 https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
 #>
     [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
-    [CmdletBinding(DefaultParameterSetName = 'Get', PositionalBinding = $false)]
+    [CmdletBinding(DefaultParameterSetName = 'List', PositionalBinding = $false)]
     param(
         [Parameter(ParameterSetName = 'Get', Mandatory = $true)]
-        [string] $UserId,
+        [string] $PresenceId,
 
         [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
@@ -366,6 +3739,1319 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
         [Parameter()]
         [Alias('Select')]
         [string[]] $Property,
+
+        [Parameter(ParameterSetName = 'List')]
+        [string] $Filter,
+
+        [Parameter(ParameterSetName = 'List')]
+        [string] $Search,
+
+        [Parameter(ParameterSetName = 'List')]
+        [int] $Skip,
+
+        [Parameter(ParameterSetName = 'List')]
+        [Alias('OrderBy')]
+        [string[]] $Sort,
+
+        [Parameter(ParameterSetName = 'List')]
+        [Alias('Limit')]
+        [int] $Top,
+
+        [Parameter(ParameterSetName = 'List')]
+        [int] $PageSize,
+
+        [Parameter(ParameterSetName = 'List')]
+        [switch] $All,
+
+        [Parameter(ParameterSetName = 'List')]
+        [Alias('CV')]
+        [string] $CountVariable,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Get-MgBetaCommunicationPresenceCount {
+<#
+.SYNOPSIS
+Get the number of the resource.
+.DESCRIPTION
+Get the number of the resource.
+.PARAMETER Filter
+Filter items by property values
+.PARAMETER Search
+Search items by search phrases
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Get-MgBetaCommunicationPresenceCount
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Int32
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/get-mgbetacommunicationpresencecount
+#>
+    [OutputType([System.Int32])]
+    [CmdletBinding(DefaultParameterSetName = 'Get', PositionalBinding = $false)]
+    param(
+        [Parameter()]
+        [string] $Filter,
+
+        [Parameter()]
+        [string] $Search,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Get-MgBetaCommunicationPresenceByUserId {
+<#
+.SYNOPSIS
+Get the presence information for multiple users (at most 650 ids per call).
+.DESCRIPTION
+Get the presence information for multiple users (at most 650 ids per call).
+.PARAMETER Ids
+The user object IDs (at most 650).
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Get-MgBetaCommunicationPresenceByUserId -Ids $userId1, $userId2
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/get-mgbetacommunicationpresencebyuserid
+.LINK
+https://learn.microsoft.com/graph/api/cloudcommunications-getpresencesbyuserid?view=graph-rest-beta
+#>
+    [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'GetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'GetExpanded')]
+        [string[]] $Ids,
+
+        [Parameter(ParameterSetName = 'GetExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Get', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function New-MgBetaCommunicationPresence {
+<#
+.SYNOPSIS
+Create new navigation property to presences for communications.
+.DESCRIPTION
+Create new navigation property to presences for communications.
+.PARAMETER Id
+The user's object ID.
+.PARAMETER Activity
+The supplemental information to availability.
+.PARAMETER Availability
+The base presence information.
+.PARAMETER OutOfOfficeSettings
+outOfOfficeSettings
+.PARAMETER StatusMessage
+presenceStatusMessage
+.PARAMETER WorkLocation
+userWorkLocation
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+New-MgBetaCommunicationPresence -Id $userId -Availability Available -Activity Available
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/new-mgbetacommunicationpresence
+#>
+    [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'CreateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [string] $Id,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [MgPresence.Models.GraphObject] $OutOfOfficeSettings,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [MgPresence.Models.GraphObject] $WorkLocation,
+
+        [Parameter(ParameterSetName = 'CreateExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Create', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Update-MgBetaCommunicationPresence {
+<#
+.SYNOPSIS
+Update the navigation property presences in communications.
+.DESCRIPTION
+Update the navigation property presences in communications.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER Id
+The user's object ID.
+.PARAMETER Activity
+The supplemental information to availability.
+.PARAMETER Availability
+The base presence information.
+.PARAMETER OutOfOfficeSettings
+outOfOfficeSettings
+.PARAMETER StatusMessage
+presenceStatusMessage
+.PARAMETER WorkLocation
+userWorkLocation
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Update-MgBetaCommunicationPresence -PresenceId $userId -Availability Busy
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/update-mgbetacommunicationpresence
+#>
+    [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
+    [CmdletBinding(DefaultParameterSetName = 'UpdateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Update', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Id,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $OutOfOfficeSettings,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $WorkLocation,
+
+        [Parameter(ParameterSetName = 'UpdateExpanded')]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Update', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Remove-MgBetaCommunicationPresence {
+<#
+.SYNOPSIS
+Delete navigation property presences for communications.
+.DESCRIPTION
+Delete navigation property presences for communications.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER IfMatch
+ETag
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Remove-MgBetaCommunicationPresence -PresenceId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/remove-mgbetacommunicationpresence
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Delete', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Delete', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [string] $IfMatch,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgBetaCommunicationPresence {
+<#
+.SYNOPSIS
+Set the state of a user's presence session as an application.
+.DESCRIPTION
+Set the state of a user's presence session as an application.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER SessionId
+The ID of the application's presence session (the application's client ID).
+.PARAMETER Availability
+The base presence information.
+.PARAMETER Activity
+The supplemental information to availability.
+.PARAMETER ExpirationDuration
+How long the presence session stays valid; PT5M to PT4H, 5 minutes when omitted.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgBetaCommunicationPresence -PresenceId $userId -SessionId $clientId -Availability Busy -Activity InACall
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $SessionId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [System.TimeSpan] $ExpirationDuration,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgBetaCommunicationPresence {
+<#
+.SYNOPSIS
+Clear the application's presence session for a user.
+.DESCRIPTION
+Clear the application's presence session for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER SessionId
+The ID of the presence session to clear (the application's client ID).
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgBetaCommunicationPresence -PresenceId $userId -SessionId $clientId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetacommunicationpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'ClearExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'ClearExpanded')]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
+        [string] $SessionId,
+
+        [Parameter(ParameterSetName = 'ClearExpanded')]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgBetaCommunicationPresenceUserPreferredPresence {
+<#
+.SYNOPSIS
+Set the preferred availability and activity status for a user.
+.DESCRIPTION
+Set the preferred availability and activity status for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER Availability
+The preferred availability.
+.PARAMETER Activity
+The preferred activity.
+.PARAMETER ExpirationDuration
+How long the preferred presence stays; 1 day for DoNotDisturb/Busy and 7 days otherwise when omitted.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $userId -Availability Busy -Activity Busy
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresenceuserpreferredpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Availability,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $Activity,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [System.TimeSpan] $ExpirationDuration,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgBetaCommunicationPresenceUserPreferredPresence {
+<#
+.SYNOPSIS
+Clear the preferred availability and activity status for a user.
+.DESCRIPTION
+Clear the preferred availability and activity status for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetacommunicationpresenceuserpreferredpresence
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgBetaCommunicationPresenceStatusMessage {
+<#
+.SYNOPSIS
+Set a presence status message for a user.
+.DESCRIPTION
+Set a presence status message for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER StatusMessage
+The status message to set.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgBetaCommunicationPresenceStatusMessage -PresenceId $userId -StatusMessage @{ message = @{ content = 'Back soon'; contentType = 'text' } }
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresencestatusmessage
+.LINK
+https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [MgPresence.Models.GraphObject] $StatusMessage,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgBetaCommunicationPresenceAutomaticLocation {
+<#
+.SYNOPSIS
+Update the automatic work location for a user.
+.DESCRIPTION
+Update the automatic work location for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PlaceId
+Identifier of the place, if applicable.
+.PARAMETER WorkLocationType
+The work location type: office, remote or timeOff.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgBetaCommunicationPresenceAutomaticLocation -PresenceId $userId -WorkLocationType office
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresenceautomaticlocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $PlaceId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $WorkLocationType,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Set-MgBetaCommunicationPresenceManualLocation {
+<#
+.SYNOPSIS
+Set the manual work location signal for a user.
+.DESCRIPTION
+Set the manual work location signal for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PlaceId
+Identifier of the place, if applicable.
+.PARAMETER WorkLocationType
+The work location type: office, remote or timeOff.
+.PARAMETER AdditionalProperties
+Additional Parameters
+.PARAMETER BodyParameter
+The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Set-MgBetaCommunicationPresenceManualLocation -PresenceId $userId -WorkLocationType timeOff
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+MgPresence.Models.RequestBody
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresencemanuallocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $PlaceId,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [string] $WorkLocationType,
+
+        [Parameter(ParameterSetName = 'SetExpanded')]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [hashtable] $AdditionalProperties,
+
+        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.RequestBody] $BodyParameter,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgBetaCommunicationPresenceAutomaticLocation {
+<#
+.SYNOPSIS
+Clear the automatic work location signal for a user.
+.DESCRIPTION
+Clear the automatic work location signal for a user.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgBetaCommunicationPresenceAutomaticLocation -PresenceId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetacommunicationpresenceautomaticlocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
+
+        [Parameter(DontShow = $true)]
+        [switch] $Break,
+
+        [Parameter(ValueFromPipeline = $true)]
+        [System.Collections.IDictionary] $Headers,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelineAppend,
+
+        [Parameter(DontShow = $true)]
+        [object[]] $HttpPipelinePrepend,
+
+        [Parameter(DontShow = $true)]
+        [uri] $Proxy,
+
+        [Parameter(DontShow = $true)]
+        [pscredential] $ProxyCredential,
+
+        [Parameter(DontShow = $true)]
+        [switch] $ProxyUseDefaultCredentials,
+
+        [Parameter()]
+        [Alias('RHV')]
+        [string] $ResponseHeadersVariable
+    )
+    process {
+        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+    }
+}
+
+function Clear-MgBetaCommunicationPresenceLocation {
+<#
+.SYNOPSIS
+Clear the manual and automatic work location signals for a user, for the current date.
+.DESCRIPTION
+Clear the manual and automatic work location signals for a user, for the current date.
+.PARAMETER PresenceId
+The unique identifier of presence
+.PARAMETER InputObject
+Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
+.PARAMETER PassThru
+Returns true when the command succeeds
+.PARAMETER Headers
+Optional headers that will be added to the request.
+.PARAMETER ResponseHeadersVariable
+Optional Response Headers Variable.
+.EXAMPLE
+Clear-MgBetaCommunicationPresenceLocation -PresenceId $userId
+.INPUTS
+MgPresence.Models.CloudCommunicationsIdentity
+.INPUTS
+System.Collections.IDictionary
+.OUTPUTS
+System.Boolean
+.NOTES
+INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
+  [PresenceId <String>]: The unique identifier of presence
+  [UserId <String>]: The unique identifier of user
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetacommunicationpresencelocation
+.LINK
+https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-beta
+#>
+    [OutputType([System.Boolean])]
+    [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
+    param(
+        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [string] $PresenceId,
+
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
+
+        [Parameter()]
+        [switch] $PassThru,
 
         [Parameter(DontShow = $true)]
         [switch] $Break,
@@ -398,8 +5084,58 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
 }
 
 $script:MgPresenceCmdletNames = @(
-    'Set-MgUserPresence',
     'Get-MgUserPresence',
+    'Update-MgUserPresence',
+    'Remove-MgUserPresence',
+    'Set-MgUserPresence',
+    'Clear-MgUserPresence',
+    'Set-MgUserPresenceUserPreferredPresence',
+    'Clear-MgUserPresenceUserPreferredPresence',
+    'Set-MgUserPresenceStatusMessage',
+    'Set-MgUserPresenceAutomaticLocation',
+    'Set-MgUserPresenceManualLocation',
+    'Clear-MgUserPresenceAutomaticLocation',
+    'Clear-MgUserPresenceLocation',
+    'Get-MgCommunicationPresence',
+    'Get-MgCommunicationPresenceCount',
+    'Get-MgCommunicationPresenceByUserId',
+    'New-MgCommunicationPresence',
+    'Update-MgCommunicationPresence',
+    'Remove-MgCommunicationPresence',
+    'Set-MgCommunicationPresence',
+    'Clear-MgCommunicationPresence',
+    'Set-MgCommunicationPresenceUserPreferredPresence',
+    'Clear-MgCommunicationPresenceUserPreferredPresence',
+    'Set-MgCommunicationPresenceStatusMessage',
+    'Set-MgCommunicationPresenceAutomaticLocation',
+    'Set-MgCommunicationPresenceManualLocation',
+    'Clear-MgCommunicationPresenceAutomaticLocation',
+    'Clear-MgCommunicationPresenceLocation',
+    'Get-MgBetaUserPresence',
+    'Update-MgBetaUserPresence',
+    'Remove-MgBetaUserPresence',
     'Set-MgBetaUserPresence',
-    'Get-MgBetaUserPresence'
+    'Clear-MgBetaUserPresence',
+    'Set-MgBetaUserPresenceUserPreferredPresence',
+    'Clear-MgBetaUserPresenceUserPreferredPresence',
+    'Set-MgBetaUserPresenceStatusMessage',
+    'Set-MgBetaUserPresenceAutomaticLocation',
+    'Set-MgBetaUserPresenceManualLocation',
+    'Clear-MgBetaUserPresenceAutomaticLocation',
+    'Clear-MgBetaUserPresenceLocation',
+    'Get-MgBetaCommunicationPresence',
+    'Get-MgBetaCommunicationPresenceCount',
+    'Get-MgBetaCommunicationPresenceByUserId',
+    'New-MgBetaCommunicationPresence',
+    'Update-MgBetaCommunicationPresence',
+    'Remove-MgBetaCommunicationPresence',
+    'Set-MgBetaCommunicationPresence',
+    'Clear-MgBetaCommunicationPresence',
+    'Set-MgBetaCommunicationPresenceUserPreferredPresence',
+    'Clear-MgBetaCommunicationPresenceUserPreferredPresence',
+    'Set-MgBetaCommunicationPresenceStatusMessage',
+    'Set-MgBetaCommunicationPresenceAutomaticLocation',
+    'Set-MgBetaCommunicationPresenceManualLocation',
+    'Clear-MgBetaCommunicationPresenceAutomaticLocation',
+    'Clear-MgBetaCommunicationPresenceLocation'
 )

@@ -55,6 +55,12 @@ namespace MgPresence.Runtime
                 cmdlet.SessionState.PSVariable.Set(new PSVariable(
                     "global:" + result.ResponseHeadersVariable, ResponseHeaders(result.ResponseHeadersJson)));
             }
+            if (result.CountVariable.Length > 0)
+            {
+                // Microsoft sets the count in the global scope unless the name says otherwise ("script:n").
+                var name = result.CountVariable.Contains(':') ? result.CountVariable : "global:" + result.CountVariable;
+                cmdlet.SessionState.PSVariable.Set(new PSVariable(name, result.Count));
+            }
             foreach (var item in OutputObjects.FromJsonArray(result.OutputJson)) cmdlet.WriteObject(item);
         }
 

@@ -16,6 +16,8 @@ namespace MgPresence.Runtime
         string OutputJson,
         string ResponseHeadersJson,
         string ResponseHeadersVariable,
+        string CountVariable,
+        long Count,
         string DebugText);
 
     /// <summary>The engine failed in a way that is not a cmdlet error (a caught panic).</summary>
@@ -98,6 +100,8 @@ namespace MgPresence.Runtime
                 outcome.output_json.String,
                 outcome.response_headers_json.String,
                 outcome.response_headers_variable.String,
+                outcome.count_variable.String,
+                outcome.count,
                 outcome.debug_text.String);
         }
 

@@ -126,6 +126,9 @@ namespace MgPresence.Runtime
                 case RequestBody body:
                     WriteValue(w, body.Value, depth, path);
                     return;
+                case GraphObject model:
+                    WriteValue(w, model.Value, depth, path);
+                    return;
                 case IDictionary dictionary:
                     w.WriteStartObject();
                     foreach (DictionaryEntry entry in dictionary)

@@ -27,6 +27,7 @@ pub enum ErrorCategory {
     ConnectionError,
     OperationTimeout,
     LimitsExceeded,
+    SecurityError,
 }
 
 /// Why a cmdlet call failed: refused before anything was sent, or answered with an error.
@@ -80,9 +81,15 @@ pub struct ProxySettings {
 #[derive(Debug, Clone)]
 pub struct PreparedCall {
     pub request: PreparedRequest,
+    /// What the response carries.
+    pub response: crate::operation::ResponseKind,
     pub pass_thru: bool,
     pub response_headers_variable: Option<String>,
     pub proxy: Option<ProxySettings>,
+    /// Follow `@odata.nextLink` to the last page (-All).
+    pub all_pages: bool,
+    /// The global variable to set to `@odata.count` (-CountVariable).
+    pub count_variable: Option<String>,
 }
 
 /// Characters escaped in a path segment: everything but RFC 3986 unreserved characters.
@@ -149,7 +156,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
         }
     }
 
-    let op = &cmdlet.spec.operation;
+    let op = &cmdlet.operation_for(set);
     let mut path = op.path_template();
     for id in op.resource.path_parameters() {
         let value = if set.via_identity {
@@ -214,15 +221,26 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
     };
 
     let mut query = Vec::new();
+    let mut headers = Vec::new();
     for p in params.iter().filter(in_set) {
-        if let ParameterRole::Query { option } = p.role {
-            if let Some(v) = lookup(bound, &p.name).and_then(text_of) {
-                query.push((option.to_owned(), v));
-            }
+        let Some(value) = lookup(bound, &p.name).and_then(text_of) else { continue };
+        match p.role {
+            ParameterRole::Query { option } => query.push((option.to_owned(), value)),
+            ParameterRole::Header { name } => headers.push((name.to_owned(), value)),
+            _ => {}
         }
     }
+    let all_pages = set.list && is_set(lookup(bound, "All"));
+    if all_pages && !query.iter().any(|(k, _)| k == "$top") {
+        if let Some(size) = lookup(bound, "PageSize").and_then(text_of) {
+            query.push(("$top".to_owned(), size));
+        }
+    }
+    let count_variable = if set.list { lookup(bound, "CountVariable").and_then(text_of).filter(|v| !v.is_empty()) } else { None };
+    if count_variable.is_some() {
+        query.push(("$count".to_owned(), "true".to_owned()));
+    }
 
-    let mut headers = Vec::new();
     if let Some(h) = lookup(bound, "Headers") {
         let Value::Object(h) = h else {
             return Err(CmdletError::invalid("InvalidHeaders", "-Headers must be a dictionary of header names and values."));
@@ -248,6 +266,9 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
 
     Ok(PreparedCall {
         request: PreparedRequest { version: cmdlet.version, method: op.method, path, query, headers, body },
+        response: op.response,
+        all_pages,
+        count_variable,
         pass_thru: cmdlet.pass_thru() && lookup(bound, "PassThru").is_some(),
         response_headers_variable: lookup(bound, "ResponseHeadersVariable").and_then(text_of).filter(|v| !v.is_empty()),
         proxy,
@@ -382,6 +403,37 @@ mod tests {
         let err = call("Get-MgUserPresence", "Get", json!({"UserId": "u", "Headers": {"Authorization": "Bearer x"}})).unwrap_err();
         assert_eq!(err.error_id, "ReservedHeader");
         assert!(!err.message.contains("Bearer x"));
+    }
+
+    #[test]
+    fn the_list_set_pages_counts_and_filters() {
+        let c = call(
+            "Get-MgCommunicationPresence",
+            "List",
+            json!({"Filter": "id eq 'a'", "Top": 5, "Sort": ["id"], "CountVariable": "n", "All": true, "PageSize": 2}),
+        )
+        .unwrap();
+        assert_eq!(c.request.path, "/communications/presences");
+        assert_eq!(
+            c.request.query,
+            [("$filter".into(), "id eq 'a'".into()), ("$orderby".into(), "id".into()), ("$top".into(), "5".into()), ("$count".into(), "true".into())]
+        );
+        assert!(c.all_pages);
+        assert_eq!(c.count_variable.as_deref(), Some("n"));
+        let get = call("Get-MgCommunicationPresence", "Get", json!({"PresenceId": "p1"})).unwrap();
+        assert_eq!(get.request.path, "/communications/presences/p1");
+        let paged = call("Get-MgCommunicationPresence", "List", json!({"All": true, "PageSize": 2})).unwrap();
+        assert_eq!(paged.request.query, [("$top".to_owned(), "2".to_owned())]);
+    }
+
+    #[test]
+    fn remove_sends_if_match_and_by_user_id_sends_ids() {
+        let c = call("Remove-MgUserPresence", "Delete", json!({"UserId": "u", "IfMatch": "W/\"1\""})).unwrap();
+        assert_eq!(c.request.method, HttpMethod::Delete);
+        assert_eq!(c.request.headers, [("If-Match".to_owned(), "W/\"1\"".to_owned())]);
+        let ids = call("Get-MgCommunicationPresenceByUserId", "GetExpanded", json!({"Ids": ["a", "b"]})).unwrap();
+        assert_eq!(ids.request.path, "/communications/getPresencesByUserId");
+        assert_eq!(ids.request.body, Some(json!({"ids": ["a", "b"]})));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! the common parameters on every set.
 
 use crate::inventory::Cmdlet;
-use crate::operation::ApiVersion;
+use crate::operation::{ApiVersion, HttpMethod, ResponseKind};
 use heck::ToUpperCamelCase;
 use mgpresence_domain::{BodyKind, PropertyType};
 
@@ -14,12 +14,15 @@ use mgpresence_domain::{BodyKind, PropertyType};
 pub enum PsType {
     String,
     StringArray,
+    Int32,
     TimeSpan,
     Boolean,
     Switch,
     Hashtable,
     /// `System.Collections.IDictionary` (-Headers).
     Dictionary,
+    /// A nested model value (`-StatusMessage`, `-OutOfOfficeSettings`, `-WorkLocation`): a hashtable or an object.
+    Model,
     /// The `-InputObject` identity of the module.
     Identity(ApiVersion),
     /// A `-BodyParameter` value: a hashtable, an object with properties, or a JSON string.
@@ -43,8 +46,16 @@ pub enum ParameterRole {
     AdditionalProperties,
     /// `-BodyParameter`: the whole body.
     BodyParameter,
-    /// An OData query option (`$select`, `$expand`), values joined by commas.
+    /// An OData query option (`$select`, `$expand`, `$filter`, `$top`…), values joined by commas.
     Query { option: &'static str },
+    /// A request header (`-IfMatch` → `If-Match`).
+    Header { name: &'static str },
+    /// `-PageSize`: the `$top` of each page when listing with -All.
+    PageSize,
+    /// `-All`: follow `@odata.nextLink` to the last page.
+    All,
+    /// `-CountVariable`: ask for `$count=true` and set this global variable to `@odata.count`.
+    CountVariable,
     PassThru,
     Headers,
     ResponseHeadersVariable,
@@ -93,6 +104,8 @@ pub struct ParameterSet {
     pub is_default: bool,
     pub via_identity: bool,
     pub body: BodyMode,
+    /// The `List` set of a Get cmdlet that also lists the collection.
+    pub list: bool,
 }
 
 /// The parameter sets of a cmdlet, the default first.
@@ -102,6 +115,9 @@ pub fn parameter_sets(cmdlet: &Cmdlet) -> Vec<ParameterSet> {
     let modes: &[BodyMode] =
         if cmdlet.spec.operation.body().is_some() { &[BodyMode::Expanded, BodyMode::Whole] } else { &[BodyMode::None] };
     let mut sets = Vec::new();
+    if cmdlet.spec.list_operation.is_some() {
+        sets.push(ParameterSet { name: "List".into(), is_default: true, via_identity: false, body: BodyMode::None, list: true });
+    }
     for via_identity in [false, true] {
         if via_identity && !has_identity {
             continue;
@@ -112,7 +128,7 @@ pub fn parameter_sets(cmdlet: &Cmdlet) -> Vec<ParameterSet> {
                 if via_identity { "ViaIdentity" } else { "" },
                 if body == BodyMode::Expanded { "Expanded" } else { "" }
             );
-            sets.push(ParameterSet { is_default: sets.is_empty(), name, via_identity, body });
+            sets.push(ParameterSet { is_default: sets.is_empty(), name, via_identity, body, list: false });
         }
     }
     sets
@@ -130,7 +146,8 @@ fn ps_type_of(property: PropertyType) -> PsType {
         PropertyType::String => PsType::String,
         PropertyType::Duration => PsType::TimeSpan,
         PropertyType::Boolean => PsType::Boolean,
-        PropertyType::Object => PsType::Hashtable,
+        PropertyType::Object => PsType::Model,
+        PropertyType::StringArray => PsType::StringArray,
     }
 }
 
@@ -156,7 +173,7 @@ pub fn parameters(cmdlet: &Cmdlet) -> Vec<Parameter> {
             PsType::String,
             id.description,
             ParameterRole::PathId { template_name: id.template_name },
-            member_of(&sets, |s| !s.via_identity, true, false),
+            member_of(&sets, |s| !s.via_identity && !s.list, true, false),
         ));
     }
     if sets.iter().any(|s| s.via_identity) {
@@ -194,15 +211,47 @@ pub fn parameters(cmdlet: &Cmdlet) -> Vec<Parameter> {
             member_of(&sets, |s| s.body == BodyMode::Whole, true, true),
         ));
     }
-    if cmdlet.spec.verb.has_query_options() {
-        let mut expand =
-            param("ExpandProperty", PsType::StringArray, "Expand related entities", ParameterRole::Query { option: "$expand" }, Vec::new());
-        expand.aliases = vec!["Expand"];
-        out.push(expand);
-        let mut select =
-            param("Property", PsType::StringArray, "Select properties to be returned", ParameterRole::Query { option: "$select" }, Vec::new());
-        select.aliases = vec!["Select"];
-        out.push(select);
+    let reads = op.method == HttpMethod::Get;
+    let counts = op.response == ResponseKind::Count;
+    let with_alias = |mut p: Parameter, alias: &'static str| {
+        p.aliases = vec![alias];
+        p
+    };
+    if reads && !counts {
+        out.push(with_alias(
+            param("ExpandProperty", PsType::StringArray, "Expand related entities", ParameterRole::Query { option: "$expand" }, Vec::new()),
+            "Expand",
+        ));
+        out.push(with_alias(
+            param("Property", PsType::StringArray, "Select properties to be returned", ParameterRole::Query { option: "$select" }, Vec::new()),
+            "Select",
+        ));
+    }
+    let list_sets = || member_of(&sets, |s| s.list, false, false);
+    if counts || sets.iter().any(|s| s.list) {
+        let filter_sets = if counts { Vec::new() } else { list_sets() };
+        out.push(param("Filter", PsType::String, "Filter items by property values", ParameterRole::Query { option: "$filter" }, filter_sets.clone()));
+        out.push(param("Search", PsType::String, "Search items by search phrases", ParameterRole::Query { option: "$search" }, filter_sets));
+    }
+    if sets.iter().any(|s| s.list) {
+        out.push(param("Skip", PsType::Int32, "Skip the first n items", ParameterRole::Query { option: "$skip" }, list_sets()));
+        out.push(with_alias(param("Sort", PsType::StringArray, "Order items by property values", ParameterRole::Query { option: "$orderby" }, list_sets()), "OrderBy"));
+        out.push(with_alias(param("Top", PsType::Int32, "Show only the first n items", ParameterRole::Query { option: "$top" }, list_sets()), "Limit"));
+        out.push(param("PageSize", PsType::Int32, "Sets the page size of results.", ParameterRole::PageSize, list_sets()));
+        out.push(param("All", PsType::Switch, "List all pages.", ParameterRole::All, list_sets()));
+        out.push(with_alias(
+            param(
+                "CountVariable",
+                PsType::String,
+                "Specifies a count of the total number of items in a collection. By default, this variable will be set in the global scope.",
+                ParameterRole::CountVariable,
+                list_sets(),
+            ),
+            "CV",
+        ));
+    }
+    if op.method == HttpMethod::Delete {
+        out.push(param("IfMatch", PsType::String, "ETag", ParameterRole::Header { name: "If-Match" }, Vec::new()));
     }
     if cmdlet.pass_thru() {
         out.push(param("PassThru", PsType::Switch, "Returns true when the command succeeds", ParameterRole::PassThru, Vec::new()));

@@ -12,9 +12,10 @@ use serde_json::{Map, Value};
 /// The typed properties of `IMicrosoftGraphPresence`, in Microsoft's order (cmdlet-inventory.md §2.4).
 const PRESENCE_PROPERTIES: &[&str] = &["id", "activity", "availability", "outOfOfficeSettings", "statusMessage", "workLocation"];
 
-/// The objects a successful response produces.
-pub fn output_of(cmdlet: &Cmdlet, pass_thru: bool, body: Option<&Value>) -> Vec<Value> {
-    match cmdlet.spec.operation.response {
+/// The objects a successful response (one page of it) produces.
+pub fn output_of(cmdlet: &Cmdlet, response: ResponseKind, pass_thru: bool, body: Option<&Value>) -> Vec<Value> {
+    let type_name = format!("{}.MicrosoftGraphPresence", cmdlet.version.models_namespace());
+    match response {
         ResponseKind::NoContent => {
             if pass_thru {
                 vec![Value::Bool(true)]
@@ -23,9 +24,15 @@ pub fn output_of(cmdlet: &Cmdlet, pass_thru: bool, body: Option<&Value>) -> Vec<
             }
         }
         ResponseKind::Presence => match body {
-            Some(Value::Object(presence)) => {
-                vec![presence_object(presence, &format!("{}.MicrosoftGraphPresence", cmdlet.version.models_namespace()))]
-            }
+            Some(Value::Object(presence)) => vec![presence_object(presence, &type_name)],
+            _ => Vec::new(),
+        },
+        ResponseKind::PresenceCollection => match body.and_then(|b| b.get("value")).and_then(Value::as_array) {
+            Some(items) => items.iter().filter_map(Value::as_object).map(|p| presence_object(p, &type_name)).collect(),
+            None => Vec::new(),
+        },
+        ResponseKind::Count => match body {
+            Some(Value::Number(n)) => vec![Value::Number(n.clone())],
             _ => Vec::new(),
         },
     }
@@ -68,7 +75,7 @@ mod tests {
         let cmdlet = find_cmdlet("Get-MgUserPresence").unwrap();
         let body = json!({"@odata.context": "x", "id": "u", "availability": "Busy", "activity": "InACall",
                           "outOfOfficeSettings": {"message": null, "isOutOfOffice": false}, "sequenceNumber": "A1"});
-        let out = output_of(&cmdlet, false, Some(&body));
+        let out = output_of(&cmdlet, ResponseKind::Presence, false, Some(&body));
         assert_eq!(out[0]["$type"], "Microsoft.Graph.PowerShell.Models.MicrosoftGraphPresence");
         assert_eq!(out[0]["Availability"], "Busy");
         assert_eq!(out[0]["OutOfOfficeSettings"]["IsOutOfOffice"], false);
@@ -76,10 +83,21 @@ mod tests {
     }
 
     #[test]
+    fn collections_give_one_object_per_presence_and_counts_a_number() {
+        let cmdlet = find_cmdlet("Get-MgBetaCommunicationPresenceByUserId").unwrap();
+        let body = json!({"value": [{"id": "a", "availability": "Away"}, {"id": "b", "availability": "Busy"}]});
+        let out = output_of(&cmdlet, ResponseKind::PresenceCollection, false, Some(&body));
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1]["Id"], "b");
+        assert_eq!(out[0]["$type"], "Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence");
+        assert_eq!(output_of(&cmdlet, ResponseKind::Count, false, Some(&json!(3))), [json!(3)]);
+    }
+
+    #[test]
     fn no_content_outputs_true_only_with_pass_thru() {
         let cmdlet = find_cmdlet("Set-MgUserPresence").unwrap();
-        assert_eq!(output_of(&cmdlet, true, None), [Value::Bool(true)]);
-        assert!(output_of(&cmdlet, false, None).is_empty());
+        assert_eq!(output_of(&cmdlet, ResponseKind::NoContent, true, None), [Value::Bool(true)]);
+        assert!(output_of(&cmdlet, ResponseKind::NoContent, false, None).is_empty());
     }
 }
 

@@ -11,6 +11,8 @@ pub fn type_literal(t: PsType) -> &'static str {
     match t {
         PsType::String => "[string]",
         PsType::StringArray => "[string[]]",
+        PsType::Int32 => "[int]",
+        PsType::Model => "[MgPresence.Models.GraphObject]",
         PsType::TimeSpan => "[System.TimeSpan]",
         PsType::Boolean => "[bool]",
         PsType::Switch => "[switch]",
@@ -92,7 +94,9 @@ fn render_function(out: &mut String, cmdlet: &Cmdlet) {
     writeln!(out, ".OUTPUTS\n{}", cmdlet.output_type()).unwrap();
     writeln!(out, ".NOTES\nINPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter\n  [PresenceId <String>]: The unique identifier of presence\n  [UserId <String>]: The unique identifier of user").unwrap();
     writeln!(out, ".LINK\n{}", cmdlet.help_uri()).unwrap();
-    writeln!(out, ".LINK\n{}", cmdlet.api_uri()).unwrap();
+    if let Some(api) = cmdlet.api_uri() {
+        writeln!(out, ".LINK\n{api}").unwrap();
+    }
     writeln!(out, "#>").unwrap();
 
     let output_type = cmdlet.output_type();

@@ -20,8 +20,9 @@ pub mod values;
 pub use duration::IsoDuration;
 pub use graph_error::{GraphError, GraphErrorBody, GraphInnerError};
 pub use models::{
-    BodyKind, BodyProperty, ClearPresenceRequest, OutOfOfficeSettings, Presence, PresenceAction, PropertyType, SetPresenceRequest,
-    SetUserPreferredPresenceRequest,
+    GET_PRESENCES_BY_USER_ID, BodyKind, BodyProperty, ClearPresenceRequest, DateTimeTimeZone, GetPresencesByUserIdRequest, ItemBody, OutOfOfficeSettings,
+    Presence, PresenceAction, PresenceEntity, PresenceStatusMessage, PropertyType, SetLocationRequest, SetPresenceRequest,
+    SetStatusMessageRequest, SetUserPreferredPresenceRequest, UserWorkLocation,
 };
 pub use rules::RuleViolation;
 pub use values::{Activity, Availability};

@@ -80,7 +80,9 @@ pub struct SetUserPreferredPresenceRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutOfOfficeSettings {
+    /// The out-of-office text.
     pub message: Option<String>,
+    /// Whether the user is out of office now.
     pub is_out_of_office: Option<bool>,
 }
 
@@ -103,10 +105,135 @@ pub struct Presence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_message: Option<Value>,
+    pub status_message: Option<PresenceStatusMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub work_location: Option<Value>,
+    pub work_location: Option<UserWorkLocation>,
 }
+
+/// `itemBody`: a text with its content type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// `text` or `html`; presence status messages support only `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+/// `dateTimeTimeZone`: a local date and time (no offset) and the time zone it is in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DateTimeTimeZone {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+}
+
+/// `presenceStatusMessage`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceStatusMessage {
+    /// The status text; only contentType `text` is supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<ItemBody>,
+    /// When the message expires; it never does when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_date_time: Option<DateTimeTimeZone>,
+    /// When the message was published (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_date_time: Option<String>,
+}
+
+/// `userWorkLocation`: the aggregated work location and the layer it came from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserWorkLocation {
+    #[serde(default)]
+    pub place_id: Option<String>,
+    /// `none`, `manual`, `scheduled`, `automatic`.
+    pub source: String,
+    /// `unspecified`, `office`, `remote`, `timeOff`.
+    pub work_location_type: String,
+}
+
+/// Body of `setStatusMessage`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(description = "Body of the setStatusMessage action.")]
+pub struct SetStatusMessageRequest {
+    /// The status message to set.
+    #[schemars(required)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<PresenceStatusMessage>,
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
+}
+
+/// Body of `setAutomaticLocation` and `setManualLocation`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(description = "Body of the setAutomaticLocation and setManualLocation actions.")]
+pub struct SetLocationRequest {
+    /// Identifier of the place, if applicable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place_id: Option<String>,
+    /// The work location type: office, remote or timeOff.
+    #[schemars(required)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_location_type: Option<String>,
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
+}
+
+/// Body of `getPresencesByUserId`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(description = "Body of the getPresencesByUserId action.")]
+pub struct GetPresencesByUserIdRequest {
+    /// The user object IDs (at most 650).
+    #[schemars(required)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
+}
+
+/// A presence entity as a request body (PATCH of the presence, POST to `/communications/presences`). Values are
+/// free text, as Microsoft's model types them; the service decides what it accepts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(description = "A presence entity as a request body.")]
+pub struct PresenceEntity {
+    /// The user's object ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The supplemental information to availability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    /// The base presence information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<String>,
+    /// outOfOfficeSettings
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_of_office_settings: Option<OutOfOfficeSettings>,
+    /// presenceStatusMessage
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<PresenceStatusMessage>,
+    /// userWorkLocation
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_location: Option<UserWorkLocation>,
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
+}
+
+/// The name of the action bound to `cloudCommunications` that reads many presences at once.
+pub const GET_PRESENCES_BY_USER_ID: &str = "getPresencesByUserId";
 
 /// The presence actions (OData actions bound to `presence`), by their documented names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr)]
@@ -116,6 +243,11 @@ pub enum PresenceAction {
     ClearPresence,
     SetUserPreferredPresence,
     ClearUserPreferredPresence,
+    SetStatusMessage,
+    SetAutomaticLocation,
+    SetManualLocation,
+    ClearAutomaticLocation,
+    ClearLocation,
 }
 
 impl PresenceAction {
@@ -138,7 +270,9 @@ impl PresenceAction {
             Self::SetPresence => Some(BodyKind::SetPresence),
             Self::ClearPresence => Some(BodyKind::ClearPresence),
             Self::SetUserPreferredPresence => Some(BodyKind::SetUserPreferredPresence),
-            Self::ClearUserPreferredPresence => None,
+            Self::SetStatusMessage => Some(BodyKind::SetStatusMessage),
+            Self::SetAutomaticLocation | Self::SetManualLocation => Some(BodyKind::SetLocation),
+            Self::ClearUserPreferredPresence | Self::ClearAutomaticLocation | Self::ClearLocation => None,
         }
     }
 }
@@ -149,6 +283,11 @@ pub enum BodyKind {
     SetPresence,
     ClearPresence,
     SetUserPreferredPresence,
+    SetStatusMessage,
+    SetLocation,
+    GetPresencesByUserId,
+    /// The presence entity (PATCH, POST to the collection).
+    PresenceEntity,
 }
 
 /// The JSON type of one body member, as far as a caller needs to know it.
@@ -158,6 +297,7 @@ pub enum PropertyType {
     Duration,
     Boolean,
     Object,
+    StringArray,
 }
 
 /// One member of a request body, derived from the body's JSON Schema.
@@ -182,6 +322,10 @@ impl BodyKind {
             Self::SetPresence => schemars::schema_for!(SetPresenceRequest),
             Self::ClearPresence => schemars::schema_for!(ClearPresenceRequest),
             Self::SetUserPreferredPresence => schemars::schema_for!(SetUserPreferredPresenceRequest),
+            Self::SetStatusMessage => schemars::schema_for!(SetStatusMessageRequest),
+            Self::SetLocation => schemars::schema_for!(SetLocationRequest),
+            Self::GetPresencesByUserId => schemars::schema_for!(GetPresencesByUserIdRequest),
+            Self::PresenceEntity => schemars::schema_for!(PresenceEntity),
         }
     }
 
@@ -191,6 +335,10 @@ impl BodyKind {
             Self::SetPresence => "SetPresenceRequest",
             Self::ClearPresence => "ClearPresenceRequest",
             Self::SetUserPreferredPresence => "SetUserPreferredPresenceRequest",
+            Self::SetStatusMessage => "SetStatusMessageRequest",
+            Self::SetLocation => "SetLocationRequest",
+            Self::GetPresencesByUserId => "GetPresencesByUserIdRequest",
+            Self::PresenceEntity => "PresenceEntity",
         }
     }
 
@@ -238,6 +386,25 @@ impl BodyKind {
                 rules::check_set_user_preferred_presence(&body)?;
                 Ok(serde_json::to_value(body).expect("a typed body always serializes"))
             }
+            Self::SetStatusMessage => {
+                let body: SetStatusMessageRequest = typed(normalized)?;
+                rules::check_set_status_message(&body)?;
+                Ok(serde_json::to_value(body).expect("a typed body always serializes"))
+            }
+            Self::SetLocation => {
+                let body: SetLocationRequest = typed(normalized)?;
+                rules::check_set_location(&body)?;
+                Ok(serde_json::to_value(body).expect("a typed body always serializes"))
+            }
+            Self::GetPresencesByUserId => {
+                let body: GetPresencesByUserIdRequest = typed(normalized)?;
+                rules::check_get_presences_by_user_id(&body)?;
+                Ok(serde_json::to_value(body).expect("a typed body always serializes"))
+            }
+            Self::PresenceEntity => {
+                let body: PresenceEntity = typed(normalized)?;
+                Ok(serde_json::to_value(body).expect("a typed body always serializes"))
+            }
         }
     }
 
@@ -273,7 +440,9 @@ fn property_type_of(root: &Value, prop: &Value) -> PropertyType {
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     };
-    if types.contains(&"boolean") {
+    if types.contains(&"array") {
+        PropertyType::StringArray
+    } else if types.contains(&"boolean") {
         PropertyType::Boolean
     } else if types.contains(&"object") {
         PropertyType::Object

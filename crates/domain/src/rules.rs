@@ -5,7 +5,10 @@
 //! project's choice, recorded in `docs/decisions.md`.
 
 use crate::duration::{IsoDuration, SESSION_EXPIRATION_RANGE};
-use crate::models::{ClearPresenceRequest, SetPresenceRequest, SetUserPreferredPresenceRequest};
+use crate::models::{
+    ClearPresenceRequest, GetPresencesByUserIdRequest, SetLocationRequest, SetPresenceRequest, SetStatusMessageRequest,
+    SetUserPreferredPresenceRequest,
+};
 use crate::values::{PREFERRED_PRESENCE_PAIRS, PresencePair, SESSION_PRESENCE_PAIRS, describe_pairs};
 
 /// A request body the service would refuse.
@@ -26,6 +29,12 @@ pub enum RuleViolation {
     /// The expiration duration lies outside the accepted range.
     #[error("The provided [ExpirationDuration] is out of range: {value} is not between {min} and {max}.")]
     ExpirationDurationOutOfRange { value: IsoDuration, min: IsoDuration, max: IsoDuration },
+    /// A value outside the set the action accepts.
+    #[error("'{value}' is not a valid {property} for {action}. Valid values: {valid}.")]
+    UnsupportedValue { property: &'static str, value: String, action: &'static str, valid: &'static str },
+    /// More ids than getPresencesByUserId takes in one request.
+    #[error("getPresencesByUserId takes at most {max} ids in one request; {count} were given.")]
+    TooManyIds { count: usize, max: usize },
     /// The body is not a JSON object at all.
     #[error("The request body must be a JSON object, not {found}.")]
     NotAnObject { found: String },
@@ -41,6 +50,8 @@ impl RuleViolation {
             Self::UnsupportedCombination { .. } => "UnsupportedPresenceCombination",
             Self::ExpirationDurationOutOfRange { .. } => "ExpirationDurationOutOfRange",
             Self::NotAnObject { .. } => "InvalidRequestBody",
+            Self::UnsupportedValue { .. } => "UnsupportedPropertyValue",
+            Self::TooManyIds { .. } => "TooManyIds",
         }
     }
 
@@ -117,6 +128,66 @@ pub fn check_set_user_preferred_presence(body: &SetUserPreferredPresenceRequest)
     check_pair((body.availability.expect("checked"), body.activity.expect("checked")), PREFERRED_PRESENCE_PAIRS, ACTION)
 }
 
+/// The most ids getPresencesByUserId takes (graph-presence-api.md §1.2).
+pub const MAX_PRESENCE_IDS: usize = 650;
+
+/// The work location types the location actions accept (graph-presence-api.md §1.8).
+pub const SETTABLE_WORK_LOCATION_TYPES: &[&str] = &["office", "remote", "timeOff"];
+
+/// setStatusMessage: a statusMessage is required; its message's contentType, when given, must be `text`; an
+/// expiryDateTime needs a dateTime without a time-zone offset.
+pub fn check_set_status_message(body: &SetStatusMessageRequest) -> Result<(), RuleViolation> {
+    const ACTION: &str = "setStatusMessage";
+    require(&body.status_message, "statusMessage", ACTION, "statusMessage")?;
+    let message = body.status_message.as_ref().expect("checked");
+    if let Some(content_type) = message.message.as_ref().and_then(|m| m.content_type.as_deref()) {
+        if !content_type.eq_ignore_ascii_case("text") {
+            return Err(RuleViolation::UnsupportedValue {
+                property: "statusMessage.message.contentType",
+                value: content_type.to_owned(),
+                action: ACTION,
+                valid: "text",
+            });
+        }
+    }
+    if let Some(expiry) = &message.expiry_date_time {
+        let Some(date_time) = expiry.date_time.as_deref().filter(|d| !d.trim().is_empty()) else {
+            return Err(RuleViolation::MissingProperty { property: "statusMessage.expiryDateTime.dateTime", action: ACTION, required: "a dateTime in expiryDateTime" });
+        };
+        // jiff's civil parser would accept and drop an offset; the service wants none.
+        let has_offset = date_time.split_once(['T', 't']).is_some_and(|(_, time)| time.contains(['+', '-', 'Z', 'z']));
+        if has_offset || date_time.parse::<jiff::civil::DateTime>().is_err() {
+            return Err(RuleViolation::InvalidValue {
+                reason: format!("statusMessage.expiryDateTime.dateTime '{date_time}' is not a date and time without an offset, such as 2026-10-18T17:05:33"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// setAutomaticLocation/setManualLocation: workLocationType is required and one of office, remote, timeOff
+/// (compared case-insensitively).
+pub fn check_set_location(body: &SetLocationRequest) -> Result<(), RuleViolation> {
+    const ACTION: &str = "setAutomaticLocation/setManualLocation";
+    require_text(&body.work_location_type, "workLocationType", ACTION, "workLocationType")?;
+    let value = body.work_location_type.as_deref().expect("checked");
+    if SETTABLE_WORK_LOCATION_TYPES.iter().any(|v| v.eq_ignore_ascii_case(value.trim())) {
+        Ok(())
+    } else {
+        Err(RuleViolation::UnsupportedValue { property: "workLocationType", value: value.to_owned(), action: ACTION, valid: "office, remote, timeOff" })
+    }
+}
+
+/// getPresencesByUserId: ids are required, at most 650.
+pub fn check_get_presences_by_user_id(body: &GetPresencesByUserIdRequest) -> Result<(), RuleViolation> {
+    require(&body.ids, "ids", "getPresencesByUserId", "ids")?;
+    let count = body.ids.as_ref().map_or(0, Vec::len);
+    if count > MAX_PRESENCE_IDS {
+        return Err(RuleViolation::TooManyIds { count, max: MAX_PRESENCE_IDS });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +234,33 @@ mod tests {
         assert!(matches!(check_set_presence(&body), Err(RuleViolation::MissingProperty { property: "sessionId", .. })));
         body.session_id = None;
         assert!(matches!(check_set_presence(&body), Err(RuleViolation::MissingProperty { property: "sessionId", .. })));
+    }
+
+    #[test]
+    fn status_messages_are_text_with_an_offset_free_expiry() {
+        use crate::models::{DateTimeTimeZone, ItemBody, PresenceStatusMessage};
+        let body = |content_type: &str, expiry: Option<&str>| SetStatusMessageRequest {
+            status_message: Some(PresenceStatusMessage {
+                message: Some(ItemBody { content: Some("Hi".into()), content_type: Some(content_type.into()) }),
+                expiry_date_time: expiry.map(|d| DateTimeTimeZone { date_time: Some(d.into()), time_zone: Some("UTC".into()) }),
+                published_date_time: None,
+            }),
+            ..Default::default()
+        };
+        assert!(check_set_status_message(&body("text", Some("2026-10-18T17:05:33.2079781"))).is_ok());
+        assert_eq!(check_set_status_message(&body("html", None)).unwrap_err().error_id(), "UnsupportedPropertyValue");
+        assert_eq!(check_set_status_message(&body("text", Some("2026-10-18T17:05:33+02:00"))).unwrap_err().error_id(), "InvalidPropertyValue");
+        assert_eq!(check_set_status_message(&SetStatusMessageRequest::default()).unwrap_err().error_id(), "MissingProperty");
+    }
+
+    #[test]
+    fn locations_and_id_lists_are_checked() {
+        let location = |t: &str| SetLocationRequest { work_location_type: Some(t.into()), ..Default::default() };
+        assert!(check_set_location(&location("office")).is_ok() && check_set_location(&location("TIMEOFF")).is_ok());
+        assert!(check_set_location(&location("moon")).is_err());
+        let ids = |n: usize| GetPresencesByUserIdRequest { ids: Some(vec!["x".into(); n]), ..Default::default() };
+        assert!(check_get_presences_by_user_id(&ids(650)).is_ok());
+        assert_eq!(check_get_presences_by_user_id(&ids(651)).unwrap_err().error_id(), "TooManyIds");
     }
 
     #[test]

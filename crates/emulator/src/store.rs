@@ -9,10 +9,16 @@
 //!   lives; otherwise the highest session by DoNotDisturb > Busy > Available > BeRightBack > Away > Offline (where
 //!   BeRightBack and Offline rank is not documented; this order is the project's choice). No live session: Offline.
 //! - `sequenceNumber` grows whenever the aggregated presence a reader would see changes.
+//! - A status message lives until its expiry (never without one). The signed-in user reads it whole (no expiry reads
+//!   back as 9999-12-31T23:59:59.9999999 UTC); other readers get only the message.
+//! - Work location: manual > automatic > none (the emulator has no calendar, so no scheduled signal).
 
 use jiff::{SignedDuration, Timestamp};
 use mgpresence_domain::duration::SESSION_DEFAULT_EXPIRATION;
-use mgpresence_domain::{Activity, Availability, Presence, SetPresenceRequest, SetUserPreferredPresenceRequest};
+use mgpresence_domain::{
+    Activity, Availability, DateTimeTimeZone, ItemBody, Presence, PresenceStatusMessage, SetLocationRequest, SetPresenceRequest,
+    SetStatusMessageRequest, SetUserPreferredPresenceRequest, UserWorkLocation,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// After this long without being set, an Available session turns AvailableInactive, and after twice this long, Away.
@@ -62,6 +68,58 @@ pub fn default_preferred_expiration(availability: Availability) -> SignedDuratio
     }
 }
 
+/// A status message as set, with its expiry as an instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredStatusMessage {
+    pub message: Option<ItemBody>,
+    pub expiry: Option<DateTimeTimeZone>,
+    pub expires_at: Option<Timestamp>,
+    pub published_at: Timestamp,
+}
+
+/// One work-location signal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocationSignal {
+    pub work_location_type: String,
+    pub place_id: Option<String>,
+}
+
+/// Which location layer an action writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationLayer {
+    Manual,
+    Automatic,
+}
+
+/// Windows time-zone names the emulator understands, with their IANA equivalents. Status message expiries in other
+/// zones must use an IANA name (or UTC).
+const WINDOWS_ZONES: &[(&str, &str)] = &[
+    ("UTC", "UTC"),
+    ("Coordinated Universal Time", "UTC"),
+    ("GMT Standard Time", "Europe/London"),
+    ("W. Europe Standard Time", "Europe/Berlin"),
+    ("Central Europe Standard Time", "Europe/Budapest"),
+    ("Romance Standard Time", "Europe/Paris"),
+    ("Eastern Standard Time", "America/New_York"),
+    ("Central Standard Time", "America/Chicago"),
+    ("Mountain Standard Time", "America/Denver"),
+    ("Pacific Standard Time", "America/Los_Angeles"),
+    ("India Standard Time", "Asia/Kolkata"),
+    ("Tokyo Standard Time", "Asia/Tokyo"),
+    ("AUS Eastern Standard Time", "Australia/Sydney"),
+];
+
+/// The instant a `dateTimeTimeZone` names.
+pub fn instant_of(value: &DateTimeTimeZone) -> Result<Timestamp, StoreError> {
+    let date_time = value.date_time.as_deref().unwrap_or_default();
+    let civil: jiff::civil::DateTime =
+        date_time.parse().map_err(|_| StoreError::InvalidDateTime { value: date_time.to_owned() })?;
+    let zone_name = value.time_zone.as_deref().unwrap_or("UTC");
+    let iana = WINDOWS_ZONES.iter().find(|(w, _)| w.eq_ignore_ascii_case(zone_name)).map_or(zone_name, |(_, i)| *i);
+    let zone = jiff::tz::TimeZone::get(iana).map_err(|_| StoreError::UnknownTimeZone { name: zone_name.to_owned() })?;
+    civil.to_zoned(zone).map(|z| z.timestamp()).map_err(|_| StoreError::InvalidDateTime { value: date_time.to_owned() })
+}
+
 /// Where an availability ranks among sessions; higher wins.
 fn rank(availability: Availability) -> u8 {
     match availability {
@@ -80,6 +138,9 @@ fn rank(availability: Availability) -> u8 {
 pub struct UserPresence {
     pub sessions: BTreeMap<String, PresenceSession>,
     pub preferred: Option<PreferredPresence>,
+    pub status_message: Option<StoredStatusMessage>,
+    pub manual_location: Option<LocationSignal>,
+    pub automatic_location: Option<LocationSignal>,
     sequence: u64,
     last_seen: Option<(Availability, Activity)>,
 }
@@ -123,6 +184,10 @@ pub struct PresenceStore {
 pub enum StoreError {
     #[error("The presence session '{session_id}' does not exist.")]
     SessionNotFound { session_id: String },
+    #[error("The time zone '{name}' is not known to the emulator; use UTC, an IANA name or a common Windows name.")]
+    UnknownTimeZone { name: String },
+    #[error("'{value}' is not a date and time.")]
+    InvalidDateTime { value: String },
 }
 
 impl PresenceStore {
@@ -181,19 +246,88 @@ impl PresenceStore {
         }
     }
 
-    /// The presence resource a reader sees at `now`.
-    pub fn presence(&mut self, user_id: &str, now: Timestamp) -> Presence {
+    /// setStatusMessage: replaces the status message. The body must already be validated.
+    pub fn set_status_message(&mut self, user_id: &str, body: &SetStatusMessageRequest, now: Timestamp) -> Result<(), StoreError> {
+        let message = body.status_message.clone().unwrap_or_default();
+        let expires_at = message.expiry_date_time.as_ref().map(instant_of).transpose()?;
+        let user = self.user(user_id);
+        user.status_message = Some(StoredStatusMessage {
+            message: message.message,
+            expiry: message.expiry_date_time,
+            expires_at,
+            published_at: now,
+        });
+        user.touch();
+        Ok(())
+    }
+
+    /// setManualLocation / setAutomaticLocation. The body must already be validated.
+    pub fn set_location(&mut self, user_id: &str, layer: LocationLayer, body: &SetLocationRequest) {
+        let value = body.work_location_type.as_deref().unwrap_or_default().trim();
+        let canonical = mgpresence_domain::rules::SETTABLE_WORK_LOCATION_TYPES
+            .iter()
+            .find(|v| v.eq_ignore_ascii_case(value))
+            .copied()
+            .unwrap_or(value);
+        let signal = LocationSignal { work_location_type: canonical.to_owned(), place_id: body.place_id.clone() };
+        let user = self.user(user_id);
+        match layer {
+            LocationLayer::Manual => user.manual_location = Some(signal),
+            LocationLayer::Automatic => user.automatic_location = Some(signal),
+        }
+        user.touch();
+    }
+
+    /// clearAutomaticLocation clears the automatic layer; clearLocation clears the manual and automatic layers.
+    pub fn clear_location(&mut self, user_id: &str, manual_too: bool) {
+        let user = self.user(user_id);
+        user.automatic_location = None;
+        if manual_too {
+            user.manual_location = None;
+        }
+        user.touch();
+    }
+
+    /// The users the store knows, in id order.
+    pub fn user_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.users.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// The presence resource a reader sees at `now`. `reader_is_user` tells whether the reader is the user
+    /// (who sees the status message's expiry and publication time) or someone else (who does not).
+    pub fn presence(&mut self, user_id: &str, now: Timestamp, reader_is_user: bool) -> Presence {
         let user = self.user(user_id);
         user.sessions.retain(|_, s| s.state_at(now).is_some());
+        if user.status_message.as_ref().and_then(|m| m.expires_at).is_some_and(|t| now >= t) {
+            user.status_message = None;
+            user.touch();
+        }
         let (availability, activity) = user.observe(now);
+        let status_message = user.status_message.as_ref().map(|m| PresenceStatusMessage {
+            message: m.message.clone(),
+            expiry_date_time: reader_is_user.then(|| {
+                m.expiry.clone().unwrap_or(DateTimeTimeZone {
+                    date_time: Some("9999-12-31T23:59:59.9999999".into()),
+                    time_zone: Some("UTC".into()),
+                })
+            }),
+            published_date_time: reader_is_user.then(|| m.published_at.strftime("%Y-%m-%dT%H:%M:%S%.7fZ").to_string()),
+        });
+        let work_location = match (&user.manual_location, &user.automatic_location) {
+            (Some(m), _) => UserWorkLocation { place_id: m.place_id.clone(), source: "manual".into(), work_location_type: m.work_location_type.clone() },
+            (None, Some(a)) => UserWorkLocation { place_id: a.place_id.clone(), source: "automatic".into(), work_location_type: a.work_location_type.clone() },
+            (None, None) => UserWorkLocation { place_id: None, source: "none".into(), work_location_type: "unspecified".into() },
+        };
         Presence {
             id: user_id.to_owned(),
             availability,
             activity,
             out_of_office_settings: Default::default(),
             sequence_number: Some(format!("A{:010}", user.sequence)),
-            status_message: None,
-            work_location: None,
+            status_message,
+            work_location: Some(work_location),
         }
     }
 }
@@ -219,7 +353,7 @@ mod tests {
 
     #[test]
     fn a_user_without_sessions_is_offline() {
-        let p = PresenceStore::default().presence("user", at(0));
+        let p = PresenceStore::default().presence("user", at(0), true);
         assert_eq!((p.availability, p.activity), (Availability::Offline, Activity::Offline));
     }
 
@@ -227,11 +361,11 @@ mod tests {
     fn a_session_expires_after_its_duration_default_five_minutes() {
         let mut store = PresenceStore::default();
         set(&mut store, "app", Availability::Busy, Activity::InACall, None, at(0));
-        assert_eq!(store.presence("user", at(4)).availability, Availability::Busy);
-        assert_eq!(store.presence("user", at(5)).availability, Availability::Offline);
+        assert_eq!(store.presence("user", at(4), true).availability, Availability::Busy);
+        assert_eq!(store.presence("user", at(5), true).availability, Availability::Offline);
         set(&mut store, "app", Availability::Busy, Activity::InACall, Some(60), at(10));
-        assert_eq!(store.presence("user", at(69)).availability, Availability::Busy);
-        assert_eq!(store.presence("user", at(70)).availability, Availability::Offline);
+        assert_eq!(store.presence("user", at(69), true).availability, Availability::Busy);
+        assert_eq!(store.presence("user", at(70), true).availability, Availability::Offline);
     }
 
     #[test]
@@ -239,7 +373,7 @@ mod tests {
         let mut store = PresenceStore::default();
         set(&mut store, "app", Availability::Available, Activity::Available, Some(60), at(0));
         let state = |store: &mut PresenceStore, m| {
-            let p = store.presence("user", at(m));
+            let p = store.presence("user", at(m), true);
             (p.availability, p.activity)
         };
         assert_eq!(state(&mut store, 4), (Availability::Available, Activity::Available));
@@ -254,10 +388,10 @@ mod tests {
         let mut store = PresenceStore::default();
         set(&mut store, "a", Availability::Away, Activity::Away, Some(60), at(0));
         set(&mut store, "b", Availability::Available, Activity::Available, Some(60), at(0));
-        assert_eq!(store.presence("user", at(1)).availability, Availability::Available);
+        assert_eq!(store.presence("user", at(1), true).availability, Availability::Available);
         set(&mut store, "c", Availability::DoNotDisturb, Activity::Presenting, Some(60), at(0));
         set(&mut store, "d", Availability::Busy, Activity::InACall, Some(60), at(0));
-        assert_eq!(store.presence("user", at(1)).activity, Activity::Presenting);
+        assert_eq!(store.presence("user", at(1), true).activity, Activity::Presenting);
     }
 
     #[test]
@@ -269,12 +403,12 @@ mod tests {
             ..Default::default()
         };
         store.set_preferred_presence("user", &preferred, at(0));
-        assert_eq!(store.presence("user", at(1)).availability, Availability::Offline);
+        assert_eq!(store.presence("user", at(1), true).availability, Availability::Offline);
         set(&mut store, "app", Availability::Available, Activity::Available, Some(60), at(1));
-        assert_eq!(store.presence("user", at(2)).activity, Activity::DoNotDisturb);
+        assert_eq!(store.presence("user", at(2), true).activity, Activity::DoNotDisturb);
         // DoNotDisturb defaults to one day.
         set(&mut store, "app", Availability::Available, Activity::Available, Some(60), at(24 * 60));
-        assert_eq!(store.presence("user", at(24 * 60 + 1)).activity, Activity::Available);
+        assert_eq!(store.presence("user", at(24 * 60 + 1), true).activity, Activity::Available);
         store.clear_preferred_presence("user");
         assert!(store.users["user"].preferred.is_none());
     }
@@ -285,18 +419,71 @@ mod tests {
         assert!(store.clear_presence("user", "app", at(0)).is_err());
         set(&mut store, "app", Availability::Busy, Activity::InACall, None, at(0));
         store.clear_presence("user", "app", at(1)).unwrap();
-        assert_eq!(store.presence("user", at(1)).availability, Availability::Offline);
+        assert_eq!(store.presence("user", at(1), true).availability, Availability::Offline);
     }
 
     #[test]
     fn sequence_number_grows_with_each_change() {
         let mut store = PresenceStore::default();
-        let s0 = store.presence("user", at(0)).sequence_number.unwrap();
-        assert_eq!(store.presence("user", at(0)).sequence_number.unwrap(), s0, "reading alone changes nothing");
+        let s0 = store.presence("user", at(0), true).sequence_number.unwrap();
+        assert_eq!(store.presence("user", at(0), true).sequence_number.unwrap(), s0, "reading alone changes nothing");
         set(&mut store, "app", Availability::Available, Activity::Available, Some(60), at(0));
-        let s1 = store.presence("user", at(0)).sequence_number.unwrap();
-        let s2 = store.presence("user", at(6)).sequence_number.unwrap();
+        let s1 = store.presence("user", at(0), true).sequence_number.unwrap();
+        let s2 = store.presence("user", at(6), true).sequence_number.unwrap();
         assert!(s0 < s1 && s1 < s2, "{s0} {s1} {s2}");
+    }
+
+    #[test]
+    fn status_messages_expire_and_hide_their_times_from_others() {
+        use mgpresence_domain::{DateTimeTimeZone, ItemBody, PresenceStatusMessage, SetStatusMessageRequest};
+        let mut store = PresenceStore::default();
+        let body = |expiry: Option<&str>| SetStatusMessageRequest {
+            status_message: Some(PresenceStatusMessage {
+                message: Some(ItemBody { content: Some("In a workshop".into()), content_type: Some("text".into()) }),
+                expiry_date_time: expiry.map(|d| DateTimeTimeZone { date_time: Some(d.into()), time_zone: Some("UTC".into()) }),
+                published_date_time: None,
+            }),
+            ..Default::default()
+        };
+        store.set_status_message("user", &body(None), at(0)).unwrap();
+        let own = store.presence("user", at(1), true).status_message.unwrap();
+        assert_eq!(own.expiry_date_time.unwrap().date_time.as_deref(), Some("9999-12-31T23:59:59.9999999"));
+        assert!(own.published_date_time.is_some());
+        let theirs = store.presence("user", at(1), false).status_message.unwrap();
+        assert!(theirs.expiry_date_time.is_none() && theirs.published_date_time.is_none());
+        assert_eq!(theirs.message.unwrap().content.as_deref(), Some("In a workshop"));
+
+        store.set_status_message("user", &body(Some("1970-01-01T01:00:00")), at(0)).unwrap();
+        assert!(store.presence("user", at(59), true).status_message.is_some());
+        assert!(store.presence("user", at(60), true).status_message.is_none());
+    }
+
+    #[test]
+    fn windows_and_iana_zones_give_the_same_instant() {
+        let zoned = |zone: &str| instant_of(&DateTimeTimeZone { date_time: Some("2026-01-15T09:00:00".into()), time_zone: Some(zone.into()) });
+        assert_eq!(zoned("Pacific Standard Time").unwrap(), zoned("America/Los_Angeles").unwrap());
+        assert!(matches!(zoned("Mars Standard Time"), Err(StoreError::UnknownTimeZone { .. })));
+    }
+
+    #[test]
+    fn manual_location_beats_automatic_and_clearing_falls_back() {
+        use mgpresence_domain::SetLocationRequest;
+        let mut store = PresenceStore::default();
+        let location = |t: &str| SetLocationRequest { work_location_type: Some(t.into()), place_id: None, ..Default::default() };
+        let current = |store: &mut PresenceStore| {
+            let w = store.presence("user", at(0), true).work_location.unwrap();
+            (w.source, w.work_location_type)
+        };
+        assert_eq!(current(&mut store), ("none".into(), "unspecified".into()));
+        store.set_location("user", LocationLayer::Automatic, &location("office"));
+        assert_eq!(current(&mut store), ("automatic".into(), "office".into()));
+        store.set_location("user", LocationLayer::Manual, &location("REMOTE"));
+        assert_eq!(current(&mut store), ("manual".into(), "remote".into()));
+        store.clear_location("user", false);
+        assert_eq!(current(&mut store), ("manual".into(), "remote".into()));
+        store.set_location("user", LocationLayer::Automatic, &location("timeOff"));
+        store.clear_location("user", true);
+        assert_eq!(current(&mut store), ("none".into(), "unspecified".into()));
     }
 
     #[test]
@@ -309,6 +496,6 @@ mod tests {
             ..Default::default()
         };
         store.set_presence("ABC", &body, at(0));
-        assert_eq!(store.presence("abc", at(1)).availability, Availability::Busy);
+        assert_eq!(store.presence("abc", at(1), true).availability, Availability::Busy);
     }
 }

@@ -102,6 +102,8 @@ impl GraphSession {
             output_json: text("[]"),
             response_headers_json: text(""),
             response_headers_variable: text(""),
+            count_variable: text(""),
+            count: 0,
             debug_text: text(""),
         };
         let cmdlet = match Self::cmdlet_of(call) {
@@ -142,6 +144,8 @@ impl GraphSession {
             output_json: text(Value::Array(result.output).to_string()),
             response_headers_json: text(headers_json),
             response_headers_variable: text(result.response_headers_variable.unwrap_or_default()),
+            count_variable: text(result.count.as_ref().map(|(name, _)| name.clone()).unwrap_or_default()),
+            count: result.count.as_ref().map_or(0, |(_, n)| *n),
             debug_text: text(result.trace.join("\u{c}")),
         }
     }

@@ -73,6 +73,10 @@ pub struct CallOutcome {
     pub response_headers_json: ffi::String,
     /// The variable -ResponseHeadersVariable names; empty when none.
     pub response_headers_variable: ffi::String,
+    /// The variable -CountVariable names; empty when none.
+    pub count_variable: ffi::String,
+    /// The total count (`@odata.count`) for `count_variable`.
+    pub count: i64,
     /// Request/response texts for the debug stream, each block separated by a form feed.
     pub debug_text: ffi::String,
 }

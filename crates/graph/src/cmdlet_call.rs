@@ -2,7 +2,7 @@
 //! an error. The FFI layer (PowerShell) and the CLI both go through here, so a call behaves the same from either.
 
 use crate::client::{ClientError, GraphClient, SendOptions};
-use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory};
+use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory, PreparedRequest};
 use mgpresence_catalog::{Cmdlet, response};
 use serde_json::{Map, Value};
 
@@ -25,6 +25,8 @@ pub struct CmdletCallResult {
     /// Response headers, set only on success, for `-ResponseHeadersVariable`.
     pub response_headers: Option<Vec<(String, String)>>,
     pub response_headers_variable: Option<String>,
+    /// The -CountVariable name and `@odata.count`, when asked for.
+    pub count: Option<(String, i64)>,
     pub trace: Vec<String>,
 }
 
@@ -62,17 +64,60 @@ pub async fn run(
         return CmdletCallResult::failed(error_of_client(&ClientError::NotConnected));
     };
     let send = SendOptions { proxy: call.proxy.clone(), trace: options.trace, user_agent_suffix: options.user_agent_suffix.clone() };
-    let response = match client.send(&call.request, &send).await {
-        Ok(r) => r,
-        Err(e) => return CmdletCallResult::failed(error_of_client(&e)),
-    };
-    let mut result = CmdletCallResult { status: response.status, trace: response.trace.clone(), ..Default::default() };
-    if response.is_success() {
-        result.output = response::output_of(cmdlet, call.pass_thru, response.json().as_ref());
+    let mut result = CmdletCallResult::default();
+    let mut request = call.request.clone();
+    loop {
+        let response = match client.send(&request, &send).await {
+            Ok(r) => r,
+            Err(e) => {
+                result.error = Some(error_of_client(&e));
+                return result;
+            }
+        };
+        result.status = response.status;
+        result.trace.extend(response.trace.iter().cloned());
+        if !response.is_success() {
+            result.error = Some(response::error_of_response(response.status, &response.reason, &response.headers, &response.body));
+            return result;
+        }
+        let body = response.json();
+        result.output.extend(response::output_of(cmdlet, call.response, call.pass_thru, body.as_ref()));
+        if let (Some(name), None) = (&call.count_variable, &result.count) {
+            let count = body.as_ref().and_then(|b| b.get("@odata.count")).and_then(Value::as_i64).unwrap_or(result.output.len() as i64);
+            result.count = Some((name.clone(), count));
+        }
         result.response_headers = Some(response.headers.clone());
-        result.response_headers_variable = call.response_headers_variable;
-    } else {
-        result.error = Some(response::error_of_response(response.status, &response.reason, &response.headers, &response.body));
+        result.response_headers_variable.clone_from(&call.response_headers_variable);
+        let next = body.as_ref().and_then(|b| b.get("@odata.nextLink")).and_then(Value::as_str).filter(|_| call.all_pages);
+        match next {
+            None => return result,
+            Some(link) => match next_page(client, &request, link) {
+                Ok(next) => request = next,
+                Err(e) => {
+                    result.error = Some(e);
+                    return result;
+                }
+            },
+        }
     }
-    result
+}
+
+/// The request for an `@odata.nextLink`. The link must stay on the connected endpoint and version: the token is
+/// never sent anywhere else.
+fn next_page(client: &GraphClient, current: &PreparedRequest, link: &str) -> Result<PreparedRequest, CmdletError> {
+    let base = client.config().cloud.url_for(current.version.segment(), "");
+    let refuse = || CmdletError {
+        error_id: "UntrustedNextLink".to_owned(),
+        message: format!("The service returned a next page link outside {base}; it was not followed, so the access token stays on the connected endpoint."),
+        category: ErrorCategory::SecurityError,
+        terminating: false,
+    };
+    let rest = link.strip_prefix(&base).filter(|r| r.starts_with('/')).ok_or_else(refuse)?;
+    let parsed = url::Url::parse(&format!("http://next.invalid{rest}")).map_err(|_| refuse())?;
+    Ok(PreparedRequest {
+        path: parsed.path().to_owned(),
+        query: parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        body: None,
+        ..current.clone()
+    })
 }

@@ -39,7 +39,21 @@ namespace MgPresence.Models
         public override string ToString() => Value is string s ? s : PowerShellValueJson.Serialize(Value);
     }
 
-    /// <summary>Converts hashtables, objects with properties and JSON object strings to the two types above.</summary>
+    /// <summary>
+    /// A nested model value of an expanded parameter (-StatusMessage, -OutOfOfficeSettings, -WorkLocation): a hashtable,
+    /// an object with properties (such as a property of a presence that Get-MgUserPresence returned), or JSON text.
+    /// </summary>
+    [TypeConverter(typeof(ParameterValueConverter))]
+    public sealed class GraphObject
+    {
+        internal GraphObject(object value) => Value = value;
+
+        public object Value { get; }
+
+        public override string ToString() => Value is string s ? s : PowerShellValueJson.Serialize(Value);
+    }
+
+    /// <summary>Converts hashtables, objects with properties and JSON object strings to the types above.</summary>
     public sealed class ParameterValueConverter : PSTypeConverter
     {
         private static object? Unwrap(object? value) =>
@@ -69,6 +83,7 @@ namespace MgPresence.Models
         {
             var value = Unwrap(sourceValue);
             if (destinationType == typeof(RequestBody)) return IsObjectLike(value) || value is string;
+            if (destinationType == typeof(GraphObject)) return IsObjectLike(value) || (value is string s0 && IsJsonObject(s0));
             if (destinationType == typeof(CloudCommunicationsIdentity))
                 return IsObjectLike(value) || (value is string s && IsJsonObject(s));
             return false;
@@ -80,6 +95,15 @@ namespace MgPresence.Models
             if (destinationType == typeof(RequestBody))
             {
                 if (value is string || IsObjectLike(value)) return new RequestBody(value!);
+            }
+            else if (destinationType == typeof(GraphObject))
+            {
+                if (value is string text && IsJsonObject(text))
+                {
+                    using var doc = JsonDocument.Parse(text);
+                    return new GraphObject(OutputObjects.ToHashtable(doc.RootElement));
+                }
+                if (IsObjectLike(value)) return new GraphObject(value!);
             }
             else if (destinationType == typeof(CloudCommunicationsIdentity))
             {
