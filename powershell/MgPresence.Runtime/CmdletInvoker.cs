@@ -58,8 +58,8 @@ namespace MgPresence.Runtime
             if (result.CountVariable.Length > 0)
             {
                 // Microsoft sets the count in the global scope unless the name says otherwise ("script:n").
-                var name = result.CountVariable.Contains(':') ? result.CountVariable : "global:" + result.CountVariable;
-                cmdlet.SessionState.PSVariable.Set(new PSVariable(name, result.Count));
+                var countName = result.CountVariable.Contains(':') ? result.CountVariable : "global:" + result.CountVariable;
+                cmdlet.SessionState.PSVariable.Set(new PSVariable(countName, result.Count));
             }
             foreach (var item in OutputObjects.FromJsonArray(result.OutputJson)) cmdlet.WriteObject(item);
         }

@@ -19,9 +19,11 @@ $ErrorActionPreference = 'Stop'
 $script:EmulatorUrl = $EmulatorUrl.TrimEnd('/')
 $script:ModulePath = [System.IO.Path]::GetFullPath($ModulePath)
 
+# The hand-written tests, then the generated ones (one per cmdlet and parameter set, from the cmdlet catalog).
 foreach ($file in [System.IO.Directory]::GetFiles($PSScriptRoot, '*.Tests.ps1')) {
     . $file
 }
+. "$PSScriptRoot/../../generated/MgPresence.Cmdlets.Tests.ps1"
 
 $failed = Write-TestSummary
 exit [Math]::Min($failed, 100)

@@ -138,3 +138,41 @@ function Format-Body {
     param([Parameter(Mandatory, Position = 0)] $Body)
     ($Body.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ';'
 }
+
+# Asserts that the emulator received exactly one request, and that it was this one. The body is compared as the JSON
+# text the emulator recorded (member order included); $null means no body.
+function Assert-Request {
+    param(
+        [Parameter(Mandatory, Position = 0)][string] $Method,
+        [Parameter(Mandatory, Position = 1)][string] $Path,
+        [Parameter(Position = 2)][string] $Query = '',
+        [Parameter(Position = 3)][AllowNull()][string] $Body  # '' or $null: no body
+    )
+    $text = $script:Http.GetStringAsync("$script:EmulatorUrl/_emulator/requests").GetAwaiter().GetResult()
+    $doc = [System.Text.Json.JsonDocument]::Parse($text)
+    try {
+        $requests = @($doc.RootElement.GetProperty('requests').EnumerateArray())
+        if ($requests.Count -ne 1) { throw "Expected exactly one request, the emulator received $($requests.Count)" }
+        $r = $requests[0]
+        Assert-Equal $Method $r.GetProperty('method').GetString() 'method'
+        Assert-Equal $Path $r.GetProperty('path').GetString() 'path'
+        $q = $r.GetProperty('query')
+        $actualQuery = if ($q.ValueKind -eq 'Null') { '' } else { $q.GetString() }
+        Assert-Equal $Query $actualQuery 'query'
+        $b = $r.GetProperty('body')
+        $actualBody = if ($b.ValueKind -eq 'Null') { '' } else { $b.GetRawText() }
+        if ($Body -cne $actualBody) { throw "Expected body <$Body> but the emulator received <$actualBody>" }
+    } finally {
+        $doc.Dispose()
+    }
+}
+
+# Sends a Graph request straight to the emulator (test setup that is not the cmdlet under test).
+function Invoke-EmulatorGraph {
+    param([Parameter(Mandatory, Position = 0)][string] $Method, [Parameter(Mandatory, Position = 1)][string] $Path, [Parameter(Position = 2)][string] $Json)
+    $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method), "$script:EmulatorUrl$Path")
+    $request.Headers.Add('Authorization', 'Bearer test-setup')
+    if ($Json) { $request.Content = [System.Net.Http.StringContent]::new($Json, [System.Text.Encoding]::UTF8, 'application/json') }
+    $response = $script:Http.Send($request)
+    if (-not $response.IsSuccessStatusCode) { throw "setup request $Method $Path failed: $($response.StatusCode)" }
+}

@@ -11,6 +11,7 @@
 //! this crate; nothing else lists cmdlets or parameters.
 
 pub mod binding;
+pub mod examples;
 pub mod inventory;
 pub mod operation;
 pub mod parameter;
@@ -18,5 +19,5 @@ pub mod response;
 
 pub use binding::{CmdletError, ErrorCategory, PreparedRequest, prepare};
 pub use inventory::{Cmdlet, all_cmdlets, find_cmdlet};
-pub use operation::{ApiVersion, HttpMethod, Operation, Resource, ResponseKind};
+pub use operation::{Action, ApiVersion, HttpMethod, Operation, Resource, ResponseKind};
 pub use parameter::{Parameter, ParameterSet, PsType, SetMembership};

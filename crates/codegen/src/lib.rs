@@ -9,6 +9,7 @@ mod format;
 mod manifest;
 mod powershell;
 mod schemas;
+mod tests;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,7 @@ pub fn render_all(repo_root: &Path) -> Result<Vec<GeneratedFile>, String> {
         GeneratedFile { path: "generated/MgPresence.Cmdlets.ps1".into(), contents: powershell::render() },
         GeneratedFile { path: "generated/MgPresence.format.ps1xml".into(), contents: format::render() },
         GeneratedFile { path: "generated/MgPresence.psd1".into(), contents: manifest::render(repo_root)? },
+        GeneratedFile { path: "generated/MgPresence.Cmdlets.Tests.ps1".into(), contents: tests::render() },
     ];
     files.extend(schemas::render());
     Ok(files)
