@@ -409,20 +409,36 @@ impl BodyKind {
     }
 
     fn normalize_keys(self, loose: Map<String, Value>) -> Result<Map<String, Value>, RuleViolation> {
-        let known = self.properties();
-        let mut out = Map::with_capacity(loose.len());
-        for (key, value) in loose {
-            let name = known
-                .iter()
-                .find(|p| p.wire_name.eq_ignore_ascii_case(&key))
-                .map_or(key, |p| p.wire_name.clone());
-            if out.contains_key(&name) {
-                return Err(RuleViolation::DuplicateProperty { property: name });
-            }
-            out.insert(name, value);
-        }
-        Ok(out)
+        let schema = self.schema();
+        normalize_object(schema.as_value(), schema.as_value(), loose)
     }
+}
+
+/// Renames the keys of `object` that match a property of `schema` case-insensitively to the property's name, and does
+/// the same inside nested objects (a status message's `Message.Content` becomes `message.content`). Unknown keys
+/// stay as they are.
+fn normalize_object(root: &Value, schema: &Value, object: Map<String, Value>) -> Result<Map<String, Value>, RuleViolation> {
+    let schema = resolve_ref(root, schema);
+    let properties = schema.get("properties").and_then(Value::as_object);
+    let mut out = Map::with_capacity(object.len());
+    for (key, value) in object {
+        let known = properties.and_then(|p| p.iter().find(|(name, _)| name.eq_ignore_ascii_case(&key)));
+        let (name, value) = match known {
+            Some((name, property_schema)) => {
+                let value = match value {
+                    Value::Object(inner) => Value::Object(normalize_object(root, property_schema, inner)?),
+                    other => other,
+                };
+                (name.clone(), value)
+            }
+            None => (key, value),
+        };
+        if out.contains_key(&name) {
+            return Err(RuleViolation::DuplicateProperty { property: name });
+        }
+        out.insert(name, value);
+    }
+    Ok(out)
 }
 
 fn typed<T: DeserializeOwned>(body: Map<String, Value>) -> Result<T, RuleViolation> {
@@ -511,6 +527,14 @@ mod tests {
         assert_eq!(PresenceAction::from_segment("SETPRESENCE"), Some(PresenceAction::SetPresence));
         assert_eq!(PresenceAction::from_segment("setPresenceNow"), None);
         assert_eq!(PresenceAction::ClearUserPreferredPresence.name(), "clearUserPreferredPresence");
+    }
+
+    #[test]
+    fn nested_keys_match_case_insensitively_too() {
+        let body = BodyKind::SetStatusMessage
+            .to_wire_body(obj(json!({"StatusMessage": {"Message": {"Content": "hi", "ContentType": "text"}, "ExpiryDateTime": null}})))
+            .unwrap();
+        assert_eq!(body, json!({"statusMessage": {"message": {"content": "hi", "contentType": "text"}}}));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What tests see of the emulator under `/_emulator/`: the requests it received, faults to inject, and the clock.
 //!
 //! - `GET /_emulator/requests` → `{"requests":[{method, path, query, headers, body}]}`; `DELETE` forgets them.
-//!   Authorization values are recorded as `Bearer <redacted>`: the token never leaves the request.
+//!   Authorization and Proxy-Authorization values are recorded as `<scheme> <redacted>`: secrets never leave the
+//!   request.
 //! - `POST /_emulator/faults` with a [`Fault`]; `DELETE /_emulator/faults` removes them all.
 //! - `POST /_emulator/clock` with `{"advance":"PT5M"}`; `GET /_emulator/clock` → `{"now", "offset"}`.
 //! - `GET /_emulator/health` → `{"status":"ok"}`.
@@ -115,7 +116,7 @@ fn recorded_headers(headers: &axum::http::HeaderMap) -> Map<String, Value> {
             .get_all(name)
             .iter()
             .map(|v| {
-                if name == axum::http::header::AUTHORIZATION {
+                if name == axum::http::header::AUTHORIZATION || name == axum::http::header::PROXY_AUTHORIZATION {
                     let text = v.to_str().unwrap_or_default();
                     let scheme = text.split_whitespace().next().unwrap_or_default();
                     format!("{scheme} <redacted>")

@@ -111,13 +111,27 @@ pub fn ensure_tls_provider() {
 fn http_client(config: &GraphClientConfig, proxy: Option<&ProxySettings>) -> Result<reqwest::Client, ClientError> {
     ensure_tls_provider();
     let mut builder = reqwest::Client::builder().timeout(config.timeout).user_agent(config.user_agent.clone());
-    if let Some(p) = proxy.and_then(|p| p.url.as_deref().map(|url| (p, url))) {
-        let (settings, url) = p;
-        let mut proxy = reqwest::Proxy::all(url).map_err(|e| ClientError::Proxy(format!("'{url}' is not a proxy URL ({e})")))?;
-        if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
-            proxy = proxy.basic_auth(user, password.expose_secret());
+    if let Some(settings) = proxy {
+        let with_credentials = |mut p: reqwest::Proxy| {
+            if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
+                p = p.basic_auth(user, password.expose_secret());
+            }
+            p
+        };
+        let invalid = |url: &str, e: reqwest::Error| ClientError::Proxy(format!("'{url}' is not a proxy URL ({e})"));
+        if let Some(url) = settings.url.as_deref() {
+            builder = builder.proxy(with_credentials(reqwest::Proxy::all(url).map_err(|e| invalid(url, e))?));
+        } else if settings.use_default_credentials {
+            // The system proxy settings as they are now (reqwest reads them once per process otherwise).
+            let variable = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
+            let no_proxy = reqwest::NoProxy::from_env();
+            if let Some(url) = variable(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]) {
+                builder = builder.proxy(with_credentials(reqwest::Proxy::https(&url).map_err(|e| invalid(&url, e))?.no_proxy(no_proxy.clone())));
+            }
+            if let Some(url) = variable(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]) {
+                builder = builder.proxy(with_credentials(reqwest::Proxy::http(&url).map_err(|e| invalid(&url, e))?.no_proxy(no_proxy)));
+            }
         }
-        builder = builder.proxy(proxy);
     }
     builder.build().map_err(|e| ClientError::Transport { url: config.cloud.graph_endpoint.to_string(), message: e.to_string() })
 }
@@ -153,8 +167,10 @@ impl GraphClient {
     /// Sends a request, retrying as Microsoft's handler does, and returns the final response whatever its status.
     pub async fn send(&self, request: &PreparedRequest, options: &SendOptions) -> Result<GraphResponse, ClientError> {
         let token = self.config.access_token.as_ref().ok_or(ClientError::NotConnected)?;
+        // An explicit proxy, or the system proxy settings as they are now (-ProxyUseDefaultCredentials), need a client
+        // of their own; otherwise the session's client (and its connections) is reused.
         let http = match &options.proxy {
-            Some(p) if p.url.is_some() => http_client(&self.config, Some(p))?,
+            Some(p) if p.url.is_some() || p.use_default_credentials => http_client(&self.config, Some(p))?,
             _ => self.http.clone(),
         };
         let url = self.url_of(request);
