@@ -189,6 +189,25 @@ Describe 'Set-MgUserPresence common parameters' {
         Assert-Equal 0 (Get-EmulatorRequest).Count
     }
 
+    It '-Break waits for a debugger to attach, naming the process' {
+        $program = $env:MGPRESENCE_PWSH_PROGRAM
+        if (-not $program) { $program = [System.Environment]::ProcessPath }
+        $start = [System.Diagnostics.ProcessStartInfo]::new($program)
+        $command = "Import-Module '$($script:ModulePath)'; Set-MgUserPresence -UserId u -SessionId s -Availability Away -Activity Away -Break"
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $command) { $start.ArgumentList.Add($a) }
+        $start.RedirectStandardOutput = $true
+        $child = [System.Diagnostics.Process]::Start($start)
+        try {
+            $line = $child.StandardOutput.ReadLine()
+            Assert-Contains "Waiting for a debugger to attach to process $($child.Id)" $line
+            Assert-True (-not $child.WaitForExit(1000)) 'it keeps waiting'
+        } finally {
+            $child.Kill($true)
+            $child.WaitForExit()
+        }
+        Assert-Equal 0 (Get-EmulatorRequest).Count 'nothing was sent while waiting'
+    }
+
     It 'Set-MgBetaUserPresence calls the beta endpoint' {
         Set-MgBetaUserPresence -UserId $userId -SessionId $appId -Availability Away -Activity Away
         Assert-Equal "/beta/users/$userId/presence/setPresence" (Get-EmulatorRequest)[0].path
