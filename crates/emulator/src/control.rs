@@ -99,7 +99,7 @@ pub async fn graph_middleware(State(state): State<Arc<AppState>>, request: Reque
             retry_after: fault.retry_after,
         }
         .into_response_for(&ctx)
-    } else if let Err(failure) = state.authenticate(&parts.headers) {
+    } else if let Err(failure) = state.authenticate(parts.method.as_str(), &path, &parts.headers) {
         failure.into_response_for(&ctx)
     } else {
         parts.extensions.insert(ctx.clone());

@@ -3,11 +3,14 @@
 //! It serves the presence endpoints of graph-presence-api.md over HTTP on a loopback address, applies the
 //! service's rules ([`store`]), answers with Graph-shaped errors ([`graph_response`]), and takes its time from a
 //! clock tests can advance ([`clock`]). For tests it also records every request it received and can be told to fail
-//! requests ([`control`], under `/_emulator/`). See `docs/emulator.md`.
+//! requests ([`control`], under `/_emulator/`). It is also an identity provider that issues and checks the tokens
+//! ([`identity`], [`identity_routes`]). See `docs/emulator.md`.
 
 pub mod clock;
 pub mod control;
 pub mod graph_response;
+pub mod identity;
+pub mod identity_routes;
 pub mod routes;
 pub mod server;
 pub mod store;
@@ -15,3 +18,4 @@ pub mod store;
 pub use clock::EmulatorClock;
 pub use control::{Fault, RecordedRequest};
 pub use server::{BackgroundEmulator, EmulatorConfig, RunningEmulator};
+pub use identity::{Directory, RegisteredApp, RegisteredUser};

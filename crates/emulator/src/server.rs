@@ -4,6 +4,7 @@
 use crate::clock::EmulatorClock;
 use crate::control::{self, Fault, RecordedRequest};
 use crate::graph_response::GraphFailure;
+use crate::identity::{Access, AuthFailure, Directory, Identity, RegisteredApp, RegisteredUser};
 use crate::routes;
 use crate::store::PresenceStore;
 use axum::Router;
@@ -17,8 +18,12 @@ use std::sync::{Arc, Mutex};
 pub struct EmulatorConfig {
     /// Where to listen; port 0 picks a free port. Loopback by default.
     pub bind: SocketAddr,
-    /// When set, only this bearer token is accepted; otherwise any non-empty one is.
+    /// When set, only this bearer token is accepted; otherwise any non-empty one is (unless `require_issued_tokens`).
     pub expected_token: Option<String>,
+    /// Graph endpoints accept only tokens the emulator issued, with the permission each endpoint needs.
+    pub require_issued_tokens: bool,
+    /// The apps and users the identity provider knows.
+    pub directory: Directory,
     /// The user `/me` stands for.
     pub signed_in_user: String,
 }
@@ -28,8 +33,61 @@ impl Default for EmulatorConfig {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             expected_token: None,
-            signed_in_user: "00000000-0000-0000-0000-0000000000a1".to_owned(),
+            require_issued_tokens: false,
+            directory: demo_directory(),
+            signed_in_user: DEMO_USER_ID.to_owned(),
         }
+    }
+}
+
+/// The demo user: the signed-in user of `/me`, and the one who completes device code sign-ins in the demo.
+pub const DEMO_USER_ID: &str = "00000000-0000-0000-0000-0000000000a1";
+/// The demo application (client credentials with [`DEMO_APP_SECRET`]; Presence.ReadWrite.All; delegated
+/// Presence.ReadWrite and Presence.Read.All).
+pub const DEMO_APP_ID: &str = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346";
+/// The demo application's client secret. It only opens the local emulator.
+pub const DEMO_APP_SECRET: &str = "mgpresence-emulator-demo-secret";
+/// The demo managed identity (system-assigned).
+pub const DEMO_MANAGED_IDENTITY_ID: &str = "7d9e8a3b-6a4f-4c1d-9e2b-3f5a6b7c8d90";
+
+/// The directory the emulator starts with (docs/emulator.md).
+pub fn demo_directory() -> Directory {
+    Directory {
+        tenant_id: "00000000-0000-0000-0000-00000000c0de".into(),
+        apps: vec![
+            RegisteredApp {
+                client_id: DEMO_APP_ID.into(),
+                display_name: "MgPresence emulator demo app".into(),
+                secrets: vec![DEMO_APP_SECRET.into()],
+                certificates: Vec::new(),
+                roles: vec!["Presence.ReadWrite.All".into()],
+                scopes: vec!["Presence.ReadWrite".into(), "Presence.Read.All".into(), "User.Read".into()],
+                managed_identity: false,
+            },
+            RegisteredApp {
+                client_id: DEMO_MANAGED_IDENTITY_ID.into(),
+                display_name: "MgPresence emulator managed identity".into(),
+                secrets: Vec::new(),
+                certificates: Vec::new(),
+                roles: vec!["Presence.ReadWrite.All".into()],
+                scopes: Vec::new(),
+                managed_identity: true,
+            },
+        ],
+        users: vec![RegisteredUser { id: DEMO_USER_ID.into(), user_principal_name: "adele.vance@contoso.example".into() }],
+        identity_header: "mgpresence-emulator-identity-header".into(),
+    }
+}
+
+/// What a Graph request needs, from its method and path.
+fn access_for(method: &str, path: &str) -> Access {
+    let me = path.split('/').nth(2) == Some("me");
+    let reads = method.eq_ignore_ascii_case("GET") || path.to_ascii_lowercase().ends_with("getpresencesbyuserid");
+    match (me, reads) {
+        (true, true) => Access::SelfRead,
+        (true, false) => Access::SelfWrite,
+        (false, true) => Access::Read,
+        (false, false) => Access::Write,
     }
 }
 
@@ -42,6 +100,7 @@ pub struct AppState {
     pub faults: Mutex<Vec<Fault>>,
     requests: Mutex<Vec<RecordedRequest>>,
     pub base_url: String,
+    pub identity: Identity,
 }
 
 impl AppState {
@@ -67,7 +126,7 @@ impl AppState {
         Some(fault.clone())
     }
 
-    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<(), GraphFailure> {
+    pub(crate) fn authenticate(&self, method: &str, path: &str, headers: &HeaderMap) -> Result<(), GraphFailure> {
         let token = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -76,6 +135,15 @@ impl AppState {
             .unwrap_or_default();
         if token.is_empty() {
             return Err(GraphFailure::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty."));
+        }
+        if self.config.require_issued_tokens {
+            return match self.identity.authorize(token, access_for(method, path), self.clock.now()) {
+                Ok(_) => Ok(()),
+                Err(AuthFailure::Unauthenticated(message)) => {
+                    Err(GraphFailure::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message))
+                }
+                Err(AuthFailure::Forbidden(message)) => Err(GraphFailure::new(StatusCode::FORBIDDEN, "Forbidden", message)),
+            };
         }
         match &self.config.expected_token {
             Some(expected) if expected != token => Err(GraphFailure::new(
@@ -96,7 +164,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/_emulator/faults", axum::routing::post(control::add_fault).delete(control::clear_faults))
         .route("/_emulator/clock", get(control::get_clock).post(control::advance_clock))
         .route("/_emulator/health", get(control::health));
-    control_routes.merge(graph).with_state(state)
+    control_routes.merge(crate::identity_routes::identity_routes()).merge(graph).with_state(state)
 }
 
 /// An emulator serving on the current tokio runtime.
@@ -114,7 +182,9 @@ impl RunningEmulator {
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
+        let identity = Identity::new(config.directory.clone());
         let state = Arc::new(AppState {
+            identity,
             config,
             clock: EmulatorClock::default(),
             store: Mutex::new(PresenceStore::default()),

@@ -1,0 +1,143 @@
+//! The HTTP side of the identity provider (see [`crate::identity`]): token, device code and managed-identity
+//! endpoints, and the control endpoints tests use to register apps and users, complete device codes and revoke
+//! tokens. Requests to these endpoints are not recorded: they carry secrets.
+
+use crate::identity::{OAuthError, RegisteredApp, RegisteredUser, TokenResponse};
+use crate::server::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type Shared = State<Arc<AppState>>;
+
+pub fn identity_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/{tenant}/oauth2/v2.0/devicecode", post(device_code))
+        .route("/msi/token", get(app_service_identity))
+        .route("/metadata/identity/oauth2/token", get(instance_metadata_identity))
+        .route("/_emulator/apps", post(register_app))
+        .route("/_emulator/users", post(register_user))
+        .route("/_emulator/devicecode/complete", post(complete_device_code))
+        .route("/_emulator/tokens/revoke", post(revoke))
+}
+
+fn oauth_error(e: OAuthError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = json!({
+        "error": e.error,
+        "error_description": e.description,
+        "error_codes": [e.description.strip_prefix("AADSTS").and_then(|d| d.split(':').next()).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0)],
+        "timestamp": jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%SZ").to_string(),
+        "trace_id": uuid::Uuid::new_v4().to_string(),
+        "correlation_id": uuid::Uuid::new_v4().to_string(),
+    });
+    (status, Json(body)).into_response()
+}
+
+fn tenant_matches(state: &AppState, tenant: &str) -> bool {
+    matches!(tenant.to_ascii_lowercase().as_str(), "common" | "organizations") || state.identity.tenant_id().eq_ignore_ascii_case(tenant)
+}
+
+fn unknown_tenant(tenant: &str) -> Response {
+    oauth_error(OAuthError { status: 400, error: "invalid_request", description: format!("AADSTS90002: Tenant '{tenant}' not found.") })
+}
+
+async fn token(State(state): Shared, Path(tenant): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+    if !tenant_matches(&state, &tenant) {
+        return unknown_tenant(&tenant);
+    }
+    match state.identity.token(&form, state.clock.now()) {
+        Ok(t) => Json(t).into_response(),
+        Err(e) => oauth_error(e),
+    }
+}
+
+async fn device_code(State(state): Shared, Path(tenant): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+    if !tenant_matches(&state, &tenant) {
+        return unknown_tenant(&tenant);
+    }
+    let client_id = form.get("client_id").map(String::as_str).unwrap_or_default();
+    let scope = form.get("scope").map(String::as_str).unwrap_or_default();
+    let verification = format!("{}/devicelogin", state.base_url);
+    match state.identity.start_device_code(client_id, scope, &verification, state.clock.now()) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => oauth_error(e),
+    }
+}
+
+/// The managed identity token shape (expires_on in seconds since the epoch, as text).
+fn managed_identity_reply(state: &AppState, t: TokenResponse, client_id: Option<&str>) -> Response {
+    let expires_on = state.clock.now().as_second() + t.expires_in;
+    Json(json!({
+        "access_token": t.access_token,
+        "expires_on": expires_on.to_string(),
+        "expires_in": t.expires_in.to_string(),
+        "resource": crate::identity::GRAPH_AUDIENCE,
+        "token_type": "Bearer",
+        "client_id": client_id.unwrap_or_default(),
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct IdentityQuery {
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+async fn app_service_identity(State(state): Shared, headers: HeaderMap, Query(q): Query<IdentityQuery>) -> Response {
+    let header = headers.get("x-identity-header").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !state.identity.identity_header_matches(header) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_request", "error_description": "The X-IDENTITY-HEADER is missing or wrong."}))).into_response();
+    }
+    match state.identity.managed_identity(q.client_id.as_deref(), state.clock.now()) {
+        Ok(t) => managed_identity_reply(&state, t, q.client_id.as_deref()),
+        Err(e) => oauth_error(e),
+    }
+}
+
+async fn instance_metadata_identity(State(state): Shared, headers: HeaderMap, Query(q): Query<IdentityQuery>) -> Response {
+    if headers.get("metadata").and_then(|v| v.to_str().ok()) != Some("true") {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_request", "error_description": "Required metadata header not specified"}))).into_response();
+    }
+    match state.identity.managed_identity(q.client_id.as_deref(), state.clock.now()) {
+        Ok(t) => managed_identity_reply(&state, t, q.client_id.as_deref()),
+        Err(e) => oauth_error(e),
+    }
+}
+
+async fn register_app(State(state): Shared, Json(app): Json<RegisteredApp>) -> StatusCode {
+    state.identity.register_app(app);
+    StatusCode::CREATED
+}
+
+async fn register_user(State(state): Shared, Json(user): Json<RegisteredUser>) -> StatusCode {
+    state.identity.register_user(user);
+    StatusCode::CREATED
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Completion {
+    user_code: String,
+    user_id: String,
+}
+
+async fn complete_device_code(State(state): Shared, Json(c): Json<Completion>) -> Response {
+    match state.identity.complete_device_code(&c.user_code, &c.user_id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::NOT_FOUND, Json(json!({"error": e}))).into_response(),
+    }
+}
+
+async fn revoke(State(state): Shared) -> StatusCode {
+    state.identity.revoke_all(state.clock.now());
+    StatusCode::NO_CONTENT
+}
