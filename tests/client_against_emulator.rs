@@ -10,7 +10,7 @@ use std::time::Duration;
 
 fn client(url: &str) -> GraphClient {
     let mut config = GraphClientConfig::new(Cloud::custom("Emulator", url, url).unwrap());
-    config.access_token = Some(SecretString::from("test-token"));
+    config.credential = Some(mgpresence_graph::Credential::AccessToken(SecretString::from("test-token")));
     config.retry = RetryPolicy { max_retries: 3, delay: Duration::from_millis(10), max_delay: Duration::from_millis(100) };
     GraphClient::new(config).unwrap()
 }

@@ -98,7 +98,7 @@ fn client(connection: &Connection) -> Result<GraphClient, String> {
     let token = std::env::var(&connection.token_variable)
         .map_err(|_| format!("no access token: set the environment variable {}", connection.token_variable))?;
     let mut config = GraphClientConfig::new(cloud);
-    config.access_token = Some(SecretString::from(token));
+    config.credential = Some(mgpresence_graph::Credential::AccessToken(SecretString::from(token)));
     GraphClient::new(config).map_err(|e| e.to_string())
 }
 

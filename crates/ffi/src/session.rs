@@ -168,7 +168,7 @@ impl GraphSession {
                 }
                 let cloud = self.find_environment(request.environment.as_str())?;
                 let mut config = GraphClientConfig::new(cloud);
-                config.access_token = Some(SecretString::from(token));
+                config.credential = Some(mgpresence_graph::Credential::AccessToken(SecretString::from(token)));
                 if request.timeout_seconds > 0 {
                     config.timeout = Duration::from_secs(u64::from(request.timeout_seconds));
                 }

@@ -1,5 +1,6 @@
 //! The HTTP client: one reqwest client per session (connection reuse), bearer token, `client-request-id`, retries.
 
+use crate::auth::{AuthError, Credential, TokenProvider};
 use crate::cloud::Cloud;
 use crate::retry::{RetryPolicy, is_retryable, retry_after};
 use crate::trace;
@@ -15,8 +16,8 @@ use std::time::{Duration, SystemTime};
 #[derive(Debug, Clone)]
 pub struct GraphClientConfig {
     pub cloud: Cloud,
-    /// The bearer token; `None` until connected.
-    pub access_token: Option<SecretString>,
+    /// Where tokens come from; `None` until connected.
+    pub credential: Option<Credential>,
     pub retry: RetryPolicy,
     /// Whole-request timeout (Microsoft's ClientTimeout: 300 s).
     pub timeout: Duration,
@@ -28,7 +29,7 @@ impl GraphClientConfig {
     pub fn new(cloud: Cloud) -> Self {
         Self {
             cloud,
-            access_token: None,
+            credential: None,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(300),
             user_agent: format!("MgPresence/{}", env!("CARGO_PKG_VERSION")),
@@ -81,6 +82,8 @@ impl GraphResponse {
 pub enum ClientError {
     #[error("Authentication needed. Please call Connect-MgGraph.")]
     NotConnected,
+    #[error("Getting an access token failed: {0}")]
+    Authentication(AuthError),
     #[error("The header '{name}' cannot be sent: {reason}")]
     InvalidHeader { name: String, reason: String },
     #[error("The proxy settings cannot be used: {0}")]
@@ -96,6 +99,7 @@ pub enum ClientError {
 pub struct GraphClient {
     config: GraphClientConfig,
     http: reqwest::Client,
+    tokens: Option<std::sync::Arc<TokenProvider>>,
 }
 
 static TLS_PROVIDER: Once = Once::new();
@@ -146,7 +150,17 @@ impl GraphClient {
     /// A client for `config`.
     pub fn new(config: GraphClientConfig) -> Result<Self, ClientError> {
         let http = http_client(&config, None)?;
-        Ok(Self { config, http })
+        let tokens = config
+            .credential
+            .clone()
+            .map(|c| std::sync::Arc::new(TokenProvider::new(c, config.cloud.azure_ad_endpoint.as_str())));
+        Ok(Self { config, http, tokens })
+    }
+
+    /// Gets a token now (Connect-MgGraph does, so a wrong credential fails at connect time).
+    pub async fn acquire_token(&self) -> Result<(), ClientError> {
+        let tokens = self.tokens.as_ref().ok_or(ClientError::NotConnected)?;
+        tokens.token(&self.http).await.map(|_| ()).map_err(ClientError::Authentication)
     }
 
     pub fn config(&self) -> &GraphClientConfig {
@@ -164,9 +178,26 @@ impl GraphClient {
         url
     }
 
-    /// Sends a request, retrying as Microsoft's handler does, and returns the final response whatever its status.
+    /// Sends a request, retrying as Microsoft's handler does, and returns the final response whatever its status. A
+    /// 401 answered to a token the client fetched itself makes it fetch a new token and send once more.
     pub async fn send(&self, request: &PreparedRequest, options: &SendOptions) -> Result<GraphResponse, ClientError> {
-        let token = self.config.access_token.as_ref().ok_or(ClientError::NotConnected)?;
+        let tokens = self.tokens.as_ref().ok_or(ClientError::NotConnected)?;
+        let token = tokens.token(&self.http).await.map_err(ClientError::Authentication)?;
+        let first = self.send_with(request, options, &token).await?;
+        if first.status != 401 || !tokens.can_refresh() {
+            return Ok(first);
+        }
+        tokens.invalidate();
+        let token = tokens.token(&self.http).await.map_err(ClientError::Authentication)?;
+        let mut second = self.send_with(request, options, &token).await?;
+        let mut trace = first.trace;
+        trace.append(&mut second.trace);
+        second.trace = trace;
+        second.attempts += first.attempts;
+        Ok(second)
+    }
+
+    async fn send_with(&self, request: &PreparedRequest, options: &SendOptions, token: &SecretString) -> Result<GraphResponse, ClientError> {
         // An explicit proxy, or the system proxy settings as they are now (-ProxyUseDefaultCredentials), need a client
         // of their own; otherwise the session's client (and its connections) is reused.
         let http = match &options.proxy {

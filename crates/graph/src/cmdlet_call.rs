@@ -40,6 +40,7 @@ impl CmdletCallResult {
 pub fn error_of_client(e: &ClientError) -> CmdletError {
     let (error_id, category) = match e {
         ClientError::NotConnected => ("NotConnected", ErrorCategory::AuthenticationError),
+        ClientError::Authentication(_) => ("AuthenticationFailed", ErrorCategory::AuthenticationError),
         ClientError::InvalidHeader { .. } => ("InvalidHeader", ErrorCategory::InvalidArgument),
         ClientError::Proxy(_) => ("InvalidProxy", ErrorCategory::InvalidArgument),
         ClientError::Timeout { .. } => ("GraphRequestTimedOut", ErrorCategory::OperationTimeout),

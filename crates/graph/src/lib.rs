@@ -1,11 +1,14 @@
 //! The Microsoft Graph client: turns a [`mgpresence_catalog::PreparedRequest`] into an HTTP exchange.
 //!
 //! - [`cloud`]: the national clouds and custom environments (service roots and sign-in endpoints).
+//! - [`auth`]: getting tokens — user-supplied, client secret, certificate assertion, managed identity — cached and
+//!   refreshed.
 //! - [`client`]: the reqwest client — bearer token, `client-request-id`, user agent, proxy, timeouts.
 //! - [`retry`]: Microsoft's retry policy (429/503/504, `Retry-After`, exponential backoff, `Retry-Attempt`).
 //! - [`cmdlet_call`]: one catalog cmdlet call end to end (bind, send, map), shared by the FFI layer and the CLI.
 //! - [`trace`]: the request/response text the cmdlets write to the debug stream (Authorization never shown).
 
+pub mod auth;
 pub mod client;
 pub mod cmdlet_call;
 pub mod cloud;
@@ -16,3 +19,4 @@ pub use cmdlet_call::{CallOptions, CmdletCallResult};
 pub use client::{ClientError, GraphClient, GraphClientConfig, GraphResponse, SendOptions};
 pub use cloud::{Cloud, CloudError};
 pub use retry::RetryPolicy;
+pub use auth::{AuthError, Credential, TokenProvider};

@@ -1,0 +1,284 @@
+//! Getting access tokens (Microsoft.Graph.Authentication's flows, done by the Rust core):
+//!
+//! - a token the user supplies (`-AccessToken`), used as is;
+//! - client credentials with a secret, or with a certificate: a client assertion JWT signed RS256 with the
+//!   certificate's private key, carrying the certificate's SHA-1 thumbprint as `x5t`;
+//! - managed identity: `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` (App Service, Azure Automation), else the instance
+//!   metadata endpoint (`IMDS_ENDPOINT` overrides its address).
+//!
+//! Tokens are cached in memory per connection and fetched again five minutes before they expire, or at once after
+//! a 401 ([`TokenProvider::invalidate`]). No secret, assertion or token is ever put in an error or a log.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sha1::{Digest, Sha1};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The scope of every client-credential request: Graph's default permissions.
+pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
+/// How long before expiry a token is fetched again.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// How a connection gets its tokens.
+#[derive(Clone)]
+pub enum Credential {
+    AccessToken(SecretString),
+    ClientSecret { tenant_id: String, client_id: String, secret: SecretString },
+    /// `private_key_pem` is the certificate's private key (PKCS#8 or PKCS#1 PEM); `certificate_der` the certificate.
+    ClientCertificate { tenant_id: String, client_id: String, private_key_pem: SecretString, certificate_der: Vec<u8> },
+    ManagedIdentity { client_id: Option<String> },
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets never printed.
+        f.write_str(match self {
+            Self::AccessToken(_) => "Credential::AccessToken",
+            Self::ClientSecret { .. } => "Credential::ClientSecret",
+            Self::ClientCertificate { .. } => "Credential::ClientCertificate",
+            Self::ManagedIdentity { .. } => "Credential::ManagedIdentity",
+        })
+    }
+}
+
+impl Credential {
+    /// Microsoft's AuthType for Get-MgContext.
+    pub fn auth_type(&self) -> &'static str {
+        match self {
+            Self::AccessToken(_) => "UserProvidedAccessToken",
+            Self::ClientSecret { .. } | Self::ClientCertificate { .. } => "AppOnly",
+            Self::ManagedIdentity { .. } => "ManagedIdentity",
+        }
+    }
+
+    /// Microsoft's TokenCredentialType for Get-MgContext.
+    pub fn token_credential_type(&self) -> &'static str {
+        match self {
+            Self::AccessToken(_) => "UserProvidedAccessToken",
+            Self::ClientSecret { .. } => "ClientSecret",
+            Self::ClientCertificate { .. } => "ClientCertificate",
+            Self::ManagedIdentity { .. } => "ManagedIdentity",
+        }
+    }
+
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            Self::ClientSecret { client_id, .. } | Self::ClientCertificate { client_id, .. } => Some(client_id),
+            Self::ManagedIdentity { client_id } => client_id.as_deref(),
+            Self::AccessToken(_) => None,
+        }
+    }
+
+    pub fn tenant_id(&self) -> Option<&str> {
+        match self {
+            Self::ClientSecret { tenant_id, .. } | Self::ClientCertificate { tenant_id, .. } => Some(tenant_id),
+            _ => None,
+        }
+    }
+}
+
+/// Why no token was obtained. The message never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct AuthError {
+    /// The identity provider's error (`invalid_client`), or the project's id.
+    pub code: String,
+    pub message: String,
+}
+
+impl AuthError {
+    fn new(code: &str, message: impl Into<String>) -> Self {
+        Self { code: code.to_owned(), message: message.into() }
+    }
+}
+
+#[derive(Clone)]
+struct CachedToken {
+    token: SecretString,
+    expires_at: SystemTime,
+}
+
+/// Tokens for one connection.
+pub struct TokenProvider {
+    credential: Credential,
+    /// The sign-in authority (`https://login.microsoftonline.com`, or a custom environment's).
+    authority: String,
+    cache: Mutex<Option<CachedToken>>,
+}
+
+impl std::fmt::Debug for TokenProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenProvider").field("credential", &self.credential).field("authority", &self.authority).finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenReply {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    expires_on: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct OAuthErrorReply {
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+fn number(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+impl TokenProvider {
+    pub fn new(credential: Credential, authority: &str) -> Self {
+        Self { credential, authority: authority.trim_end_matches('/').to_owned(), cache: Mutex::new(None) }
+    }
+
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+
+    /// Whether a new token can be fetched (not for a token the user supplied).
+    pub fn can_refresh(&self) -> bool {
+        !matches!(self.credential, Credential::AccessToken(_))
+    }
+
+    /// Forgets the cached token (after a 401).
+    pub fn invalidate(&self) {
+        *self.cache.lock().expect("token cache lock") = None;
+    }
+
+    /// A token that is valid for at least [`REFRESH_MARGIN`] more.
+    pub async fn token(&self, http: &reqwest::Client) -> Result<SecretString, AuthError> {
+        if let Credential::AccessToken(token) = &self.credential {
+            return Ok(token.clone());
+        }
+        if let Some(cached) = self.cache.lock().expect("token cache lock").clone() {
+            if cached.expires_at > SystemTime::now() + REFRESH_MARGIN {
+                return Ok(cached.token);
+            }
+        }
+        let fresh = self.fetch(http).await?;
+        *self.cache.lock().expect("token cache lock") = Some(fresh.clone());
+        Ok(fresh.token)
+    }
+
+    fn token_endpoint(&self, tenant_id: &str) -> String {
+        format!("{}/{tenant_id}/oauth2/v2.0/token", self.authority)
+    }
+
+    async fn fetch(&self, http: &reqwest::Client) -> Result<CachedToken, AuthError> {
+        match &self.credential {
+            Credential::AccessToken(_) => unreachable!("handled by token()"),
+            Credential::ClientSecret { tenant_id, client_id, secret } => {
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", secret.expose_secret()),
+                    ("scope", GRAPH_DEFAULT_SCOPE),
+                ];
+                self.post_form(http, &self.token_endpoint(tenant_id), &form).await
+            }
+            Credential::ClientCertificate { tenant_id, client_id, private_key_pem, certificate_der } => {
+                let endpoint = self.token_endpoint(tenant_id);
+                let assertion = client_assertion(client_id, &endpoint, private_key_pem, certificate_der)?;
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id.as_str()),
+                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                    ("client_assertion", assertion.expose_secret()),
+                    ("scope", GRAPH_DEFAULT_SCOPE),
+                ];
+                self.post_form(http, &endpoint, &form).await
+            }
+            Credential::ManagedIdentity { client_id } => self.managed_identity(http, client_id.as_deref()).await,
+        }
+    }
+
+    async fn post_form(&self, http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Result<CachedToken, AuthError> {
+        let body = serde_urlencoded::to_string(form).map_err(|e| AuthError::new("InvalidRequest", e.to_string()))?;
+        let response = http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| AuthError::new("AuthenticationFailed", format!("The token request to {url} failed: {}", e.without_url())))?;
+        read_token(response, url).await
+    }
+
+    async fn managed_identity(&self, http: &reqwest::Client, client_id: Option<&str>) -> Result<CachedToken, AuthError> {
+        let resource = "https://graph.microsoft.com";
+        let mut query: Vec<(&str, &str)> = vec![("resource", resource)];
+        if let Some(id) = client_id {
+            query.push(("client_id", id));
+        }
+        let endpoint = std::env::var("IDENTITY_ENDPOINT").ok().filter(|v| !v.is_empty());
+        let request = match endpoint {
+            Some(endpoint) => {
+                let header = std::env::var("IDENTITY_HEADER").unwrap_or_default();
+                query.push(("api-version", "2019-08-01"));
+                http.get(&endpoint).query(&query).header("X-IDENTITY-HEADER", header)
+            }
+            None => {
+                let base = std::env::var("IMDS_ENDPOINT").unwrap_or_else(|_| "http://169.254.169.254".to_owned());
+                query.push(("api-version", "2018-02-01"));
+                http.get(format!("{}/metadata/identity/oauth2/token", base.trim_end_matches('/'))).query(&query).header("Metadata", "true")
+            }
+        };
+        let response = request
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| AuthError::new("ManagedIdentityUnavailable", format!("No managed identity endpoint answered: {}", e.without_url())))?;
+        read_token(response, "the managed identity endpoint").await
+    }
+}
+
+async fn read_token(response: reqwest::Response, from: &str) -> Result<CachedToken, AuthError> {
+    let status = response.status();
+    let text = response.text().await.map_err(|e| AuthError::new("AuthenticationFailed", e.without_url().to_string()))?;
+    if !status.is_success() {
+        return Err(match serde_json::from_str::<OAuthErrorReply>(&text) {
+            Ok(e) => AuthError::new(&e.error, format!("{}: {}", e.error, e.error_description)),
+            Err(_) => AuthError::new("AuthenticationFailed", format!("{from} answered {status}")),
+        });
+    }
+    let reply: TokenReply =
+        serde_json::from_str(&text).map_err(|_| AuthError::new("AuthenticationFailed", format!("{from} did not return a token")))?;
+    let now = SystemTime::now();
+    let expires_at = match (reply.expires_on.as_ref().and_then(number), reply.expires_in.as_ref().and_then(number)) {
+        (Some(on), _) => UNIX_EPOCH + Duration::from_secs(on),
+        (None, Some(seconds)) => now + Duration::from_secs(seconds),
+        (None, None) => now + Duration::from_secs(3600),
+    };
+    Ok(CachedToken { token: SecretString::from(reply.access_token), expires_at })
+}
+
+/// The client assertion of the certificate flow: RS256, `x5t` = base64url(SHA-1(certificate)), for `audience`.
+pub fn client_assertion(client_id: &str, audience: &str, private_key_pem: &SecretString, certificate_der: &[u8]) -> Result<SecretString, AuthError> {
+    let key = EncodingKey::from_rsa_pem(private_key_pem.expose_secret().as_bytes())
+        .map_err(|_| AuthError::new("InvalidCertificate", "The certificate's private key is not an RSA key this client can sign with."))?;
+    let mut header = Header::new(Algorithm::RS256);
+    header.x5t = Some(URL_SAFE_NO_PAD.encode(Sha1::digest(certificate_der)));
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let claims = serde_json::json!({
+        "aud": audience,
+        "iss": client_id,
+        "sub": client_id,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "nbf": now,
+        "iat": now,
+        "exp": now + 600,
+    });
+    jsonwebtoken::encode(&header, &claims, &key)
+        .map(SecretString::from)
+        .map_err(|_| AuthError::new("InvalidCertificate", "The client assertion could not be signed with the certificate's private key."))
+}

@@ -1,0 +1,136 @@
+//! Sign-in done by the Rust core against the emulator's identity provider, with the emulator requiring the tokens it
+//! issues: client secret, certificate assertion, managed identity; refresh on expiry; one retry after a 401.
+
+use mgpresence_catalog::find_cmdlet;
+use mgpresence_emulator::server::{DEMO_APP_ID, DEMO_APP_SECRET, demo_directory};
+use mgpresence_emulator::{EmulatorConfig, RegisteredApp, RunningEmulator};
+use mgpresence_graph::cmdlet_call::{self, CallOptions, CmdletCallResult};
+use mgpresence_graph::{Cloud, Credential, GraphClient, GraphClientConfig};
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use secrecy::SecretString;
+use serde_json::json;
+
+async fn strict() -> RunningEmulator {
+    RunningEmulator::start(EmulatorConfig { require_issued_tokens: true, ..EmulatorConfig::default() }).await.unwrap()
+}
+
+fn client(emulator: &RunningEmulator, credential: Credential) -> GraphClient {
+    let mut config = GraphClientConfig::new(Cloud::custom("Emulator", &emulator.url, &emulator.url).unwrap());
+    config.credential = Some(credential);
+    GraphClient::new(config).unwrap()
+}
+
+fn secret(client_id: &str, value: &str) -> Credential {
+    Credential::ClientSecret { tenant_id: demo_directory().tenant_id, client_id: client_id.into(), secret: SecretString::from(value.to_owned()) }
+}
+
+async fn set(client: &GraphClient) -> CmdletCallResult {
+    let cmdlet = find_cmdlet("Set-MgUserPresence").unwrap();
+    let bound = json!({"UserId": "u1", "SessionId": "app", "Availability": "Away", "Activity": "Away"});
+    cmdlet_call::run(Some(client), &cmdlet, "SetExpanded", bound.as_object().unwrap(), &CallOptions { trace: true, ..Default::default() }).await
+}
+
+#[tokio::test]
+async fn a_client_secret_signs_in_and_a_wrong_one_says_why() {
+    let emulator = strict().await;
+    let ok = client(&emulator, secret(DEMO_APP_ID, DEMO_APP_SECRET));
+    ok.acquire_token().await.unwrap();
+    let result = set(&ok).await;
+    assert!(result.error.is_none(), "{:?}", result.error);
+    assert_eq!(result.status, 200);
+
+    let wrong = client(&emulator, secret(DEMO_APP_ID, "not-the-secret"));
+    let error = wrong.acquire_token().await.unwrap_err().to_string();
+    assert!(error.contains("invalid_client") && !error.contains("not-the-secret"), "{error}");
+    let result = set(&wrong).await;
+    assert_eq!(result.error.unwrap().error_id, "AuthenticationFailed");
+    assert!(emulator.requests().len() == 1, "nothing sent without a token");
+    emulator.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_after_one_401() {
+    let emulator = strict().await;
+    let client = client(&emulator, secret(DEMO_APP_ID, DEMO_APP_SECRET));
+    assert_eq!(set(&client).await.status, 200);
+    // The emulator's clock moves past the token's lifetime; the client still holds the token.
+    emulator.state.clock.advance(jiff::SignedDuration::from_mins(61));
+    let result = set(&client).await;
+    assert!(result.error.is_none(), "{:?}", result.error);
+    assert_eq!(result.status, 200);
+    assert_eq!(result.trace.len(), 4, "the 401 and the retry with a new token");
+    assert!(result.trace[1].contains("Unauthorized") || result.trace[1].contains("401"), "{}", result.trace[1]);
+    emulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_token_gets_one_refresh_and_retry_then_a_clear_error() {
+    let emulator = strict().await;
+    let client = client(&emulator, secret(DEMO_APP_ID, DEMO_APP_SECRET));
+    assert_eq!(set(&client).await.status, 200);
+    emulator.state.identity.revoke_all(emulator.state.clock.now());
+    emulator.state.clear_requests();
+    let result = set(&client).await;
+    let error = result.error.unwrap();
+    assert_eq!(result.status, 401);
+    assert_eq!(error.error_id, "InvalidAuthenticationToken");
+    assert!(error.message.contains("revoked"), "{}", error.message);
+    assert_eq!(emulator.requests().len(), 2, "one retry with a fresh token, no more");
+    emulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_certificate_signs_the_client_assertion() {
+    let emulator = strict().await;
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let public_pem = key.to_public_key().to_public_key_pem(LineEnding::LF).unwrap();
+    let private_pem = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+    emulator.state.identity.register_app(RegisteredApp {
+        client_id: "cert-app".into(),
+        display_name: "cert app".into(),
+        secrets: Vec::new(),
+        certificates: vec![public_pem],
+        roles: vec!["Presence.ReadWrite.All".into()],
+        scopes: Vec::new(),
+        managed_identity: false,
+    });
+    let credential = |pem: &str| Credential::ClientCertificate {
+        tenant_id: demo_directory().tenant_id,
+        client_id: "cert-app".into(),
+        private_key_pem: SecretString::from(pem.to_owned()),
+        certificate_der: b"certificate bytes for x5t".to_vec(),
+    };
+    let signed = client(&emulator, credential(&private_pem));
+    assert_eq!(set(&signed).await.status, 200);
+
+    let other_key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let impostor = client(&emulator, credential(&other_key.to_pkcs8_pem(LineEnding::LF).unwrap()));
+    let Err(mgpresence_graph::ClientError::Authentication(error)) = impostor.acquire_token().await else { panic!("expected an authentication error") };
+    assert_eq!(error.code, "invalid_client");
+    assert!(!error.message.contains("PRIVATE KEY"));
+    emulator.stop().await;
+}
+
+#[tokio::test]
+async fn managed_identity_uses_identity_endpoint_then_instance_metadata() {
+    let emulator = strict().await;
+    // Only this test in this binary reads these variables.
+    unsafe {
+        std::env::set_var("IDENTITY_ENDPOINT", format!("{}/msi/token", emulator.url));
+        std::env::set_var("IDENTITY_HEADER", demo_directory().identity_header);
+    }
+    let managed = client(&emulator, Credential::ManagedIdentity { client_id: None });
+    assert_eq!(set(&managed).await.status, 200);
+    unsafe {
+        std::env::remove_var("IDENTITY_ENDPOINT");
+        std::env::remove_var("IDENTITY_HEADER");
+        std::env::set_var("IMDS_ENDPOINT", &emulator.url);
+    }
+    let imds = client(&emulator, Credential::ManagedIdentity { client_id: None });
+    assert_eq!(set(&imds).await.status, 200);
+    let unknown = client(&emulator, Credential::ManagedIdentity { client_id: Some("not-registered".into()) });
+    let Err(mgpresence_graph::ClientError::Authentication(error)) = unknown.acquire_token().await else { panic!("expected an authentication error") };
+    assert_eq!(error.code, "invalid_request");
+    unsafe { std::env::remove_var("IMDS_ENDPOINT") };
+    emulator.stop().await;
+}
