@@ -5,21 +5,44 @@
 function Connect-MgGraph {
 <#
 .SYNOPSIS
-Connects to Microsoft Graph with an access token.
+Connects to Microsoft Graph.
 .DESCRIPTION
-Connects the session to Microsoft Graph (or to a custom environment added with Add-MgEnvironment) with a bearer
-access token. The token is kept by the engine in memory for this process only and is never written to output, logs
-or error messages.
+Signs in with the parameter set's credential and keeps the connection for this process. The Rust engine gets and
+refreshes the tokens; secrets and tokens stay in memory and never appear in output, logs or error messages.
+Supported: -AccessToken; -ClientSecretCredential (user name = client id) with -TenantId; -ClientId and -TenantId with
+-Certificate, -CertificateThumbprint or -CertificateName (the current user's "My" store); -Identity (managed identity
+through IDENTITY_ENDPOINT/IDENTITY_HEADER, or the instance metadata endpoint); -EnvironmentVariable (AZURE_CLIENT_ID,
+AZURE_TENANT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH).
 .PARAMETER AccessToken
-The bearer access token, as a SecureString.
+A bearer access token, as a SecureString.
+.PARAMETER ClientSecretCredential
+The application's client id (user name) and client secret (password).
+.PARAMETER ClientId
+The application (client) id; with -Identity, the client id of a user-assigned managed identity.
+.PARAMETER TenantId
+The tenant id or domain.
+.PARAMETER Certificate
+The certificate (with its private key) the application signs in with.
+.PARAMETER CertificateThumbprint
+The thumbprint of a certificate in the current user's certificate store.
+.PARAMETER CertificateSubjectName
+The subject name of a certificate in the current user's certificate store.
+.PARAMETER Identity
+Sign in with the managed identity of the environment.
+.PARAMETER EnvironmentVariable
+Sign in with the AZURE_* environment variables.
 .PARAMETER Environment
-The environment to connect to: Global (default), China, USGov, USGovDoD, or a custom one.
+The environment to connect to: Global (default), China, USGov, USGovDoD, or one added with Add-MgEnvironment.
 .PARAMETER ClientTimeout
 The HTTP client timeout in seconds (default 300).
+.PARAMETER ContextScope
+Process or CurrentUser. MgPresence keeps connections in memory for the process in both cases.
 .PARAMETER NoWelcome
 Hides the welcome message.
 .EXAMPLE
-Connect-MgGraph -AccessToken (ConvertTo-SecureString $token -AsPlainText -Force) -NoWelcome
+Connect-MgGraph -ClientSecretCredential $credential -TenantId $tenantId -NoWelcome
+.EXAMPLE
+Connect-MgGraph -Identity
 .LINK
 https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/connect-mggraph
 #>
@@ -27,6 +50,37 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/con
     param(
         [Parameter(ParameterSetName = 'AccessTokenParameterSet', Mandatory = $true, Position = 0)]
         [securestring] $AccessToken,
+
+        [Parameter(ParameterSetName = 'AppSecretCredentialParameterSet', Mandatory = $true)]
+        [Alias('SecretCredential', 'Credential')]
+        [pscredential] $ClientSecretCredential,
+
+        [Parameter(ParameterSetName = 'AppCertificateParameterSet', Mandatory = $true, Position = 0)]
+        [Parameter(ParameterSetName = 'IdentityParameterSet')]
+        [Alias('AppId', 'ApplicationId')]
+        [string] $ClientId,
+
+        [Parameter(ParameterSetName = 'AppCertificateParameterSet', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'AppSecretCredentialParameterSet', Mandatory = $true)]
+        [Alias('Audience', 'Tenant')]
+        [string] $TenantId,
+
+        [Parameter(ParameterSetName = 'AppCertificateParameterSet', Position = 1)]
+        [Alias('CertificateSubject', 'CertificateName')]
+        [string] $CertificateSubjectName,
+
+        [Parameter(ParameterSetName = 'AppCertificateParameterSet', Position = 2)]
+        [string] $CertificateThumbprint,
+
+        [Parameter(ParameterSetName = 'AppCertificateParameterSet')]
+        [System.Security.Cryptography.X509Certificates.X509Certificate2] $Certificate,
+
+        [Parameter(ParameterSetName = 'IdentityParameterSet', Mandatory = $true)]
+        [Alias('ManagedIdentity', 'ManagedServiceIdentity', 'MSI')]
+        [switch] $Identity,
+
+        [Parameter(ParameterSetName = 'EnvironmentVariableParameterSet', Mandatory = $true)]
+        [switch] $EnvironmentVariable,
 
         [Parameter()]
         [Alias('EnvironmentName', 'NationalCloud')]
@@ -36,10 +90,19 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/con
         [double] $ClientTimeout,
 
         [Parameter()]
+        [ValidateSet('Process', 'CurrentUser')]
+        [string] $ContextScope,
+
+        [Parameter()]
         [switch] $NoWelcome
     )
     process {
-        [MgPresence.Runtime.Connection]::Connect($PSCmdlet, $AccessToken, $Environment, $ClientTimeout, $NoWelcome.IsPresent)
+        if ($PSCmdlet.ParameterSetName -eq 'AppCertificateParameterSet' -and -not ($Certificate -or $CertificateThumbprint -or $CertificateSubjectName)) {
+            $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+                [System.ArgumentException]::new('Specify -Certificate, -CertificateThumbprint or -CertificateName.'),
+                'CertificateRequired', [System.Management.Automation.ErrorCategory]::InvalidArgument, $null))
+        }
+        [MgPresence.Runtime.Connection]::Connect($PSCmdlet, $PSBoundParameters)
     }
 }
 

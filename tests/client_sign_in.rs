@@ -114,23 +114,18 @@ async fn a_certificate_signs_the_client_assertion() {
 #[tokio::test]
 async fn managed_identity_uses_identity_endpoint_then_instance_metadata() {
     let emulator = strict().await;
-    // Only this test in this binary reads these variables.
-    unsafe {
-        std::env::set_var("IDENTITY_ENDPOINT", format!("{}/msi/token", emulator.url));
-        std::env::set_var("IDENTITY_HEADER", demo_directory().identity_header);
-    }
-    let managed = client(&emulator, Credential::ManagedIdentity { client_id: None });
-    assert_eq!(set(&managed).await.status, 200);
-    unsafe {
-        std::env::remove_var("IDENTITY_ENDPOINT");
-        std::env::remove_var("IDENTITY_HEADER");
-        std::env::set_var("IMDS_ENDPOINT", &emulator.url);
-    }
-    let imds = client(&emulator, Credential::ManagedIdentity { client_id: None });
+    let managed = |client_id: Option<&str>, endpoint: Option<String>, imds: Option<String>| Credential::ManagedIdentity {
+        client_id: client_id.map(str::to_owned),
+        identity_endpoint: endpoint,
+        identity_header: Some(SecretString::from(demo_directory().identity_header)),
+        imds_endpoint: imds,
+    };
+    let app_service = client(&emulator, managed(None, Some(format!("{}/msi/token", emulator.url)), None));
+    assert_eq!(set(&app_service).await.status, 200);
+    let imds = client(&emulator, managed(None, None, Some(emulator.url.clone())));
     assert_eq!(set(&imds).await.status, 200);
-    let unknown = client(&emulator, Credential::ManagedIdentity { client_id: Some("not-registered".into()) });
+    let unknown = client(&emulator, managed(Some("not-registered"), None, Some(emulator.url.clone())));
     let Err(mgpresence_graph::ClientError::Authentication(error)) = unknown.acquire_token().await else { panic!("expected an authentication error") };
     assert_eq!(error.code, "invalid_request");
-    unsafe { std::env::remove_var("IMDS_ENDPOINT") };
     emulator.stop().await;
 }

@@ -105,7 +105,20 @@ fn the_native_library_serves_a_whole_cmdlet_call() {
     let connected = ok(unsafe {
         symbol::<Connect>("graph_session_connect")(
             session,
-            ConnectRequest { environment: text("emulator"), access_token: text("secret-token-value"), timeout_seconds: 30 },
+            ConnectRequest {
+                environment: text("emulator"),
+                kind: 0,
+                access_token: text("secret-token-value"),
+                client_id: text(""),
+                tenant_id: text(""),
+                client_secret: text(""),
+                private_key_pem: text(""),
+                certificate_base64: text(""),
+                identity_endpoint: text(""),
+                identity_header: text(""),
+                imds_endpoint: text(""),
+                timeout_seconds: 30,
+            },
         )
     });
     assert_eq!(connected.error_id.as_str(), "", "{}", connected.message.as_str());

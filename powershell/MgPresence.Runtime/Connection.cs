@@ -1,7 +1,10 @@
 // Connect-MgGraph, Disconnect-MgGraph, Get-MgContext, Add-MgEnvironment and Get-MgEnvironment: the connection lives in
 // the engine; these turn its answers into PowerShell output and error records.
 using System;
+using System.Collections;
 using System.Management.Automation;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Runtime.InteropServices;
 using System.Security;
 using System.Text.Json;
@@ -10,24 +13,142 @@ namespace MgPresence.Runtime
 {
     public static class Connection
     {
-        public static void Connect(PSCmdlet cmdlet, SecureString accessToken, string? environment, double clientTimeoutSeconds, bool noWelcome)
+        /// <summary>Connect-MgGraph: reads the parameter set's parameters, signs in through the engine.</summary>
+        public static void Connect(PSCmdlet cmdlet, IDictionary bound)
         {
-            var token = Plain(accessToken);
-            var timeout = clientTimeoutSeconds > 0 ? (uint)Math.Min(clientTimeoutSeconds, uint.MaxValue) : 0u;
-            var error = Engine.Connect(environment ?? "", token, timeout);
+            SignIn signIn;
+            try
+            {
+                signIn = SignInFor(cmdlet.ParameterSetName, bound);
+            }
+            catch (ArgumentException e)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(e, e.ParamName ?? "InvalidArgument", ErrorCategory.InvalidArgument, null));
+                return;
+            }
+            catch (CryptographicException e)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("The certificate's private key cannot be used: " + e.Message), "InvalidCertificate", ErrorCategory.InvalidArgument, null));
+                return;
+            }
+            signIn.Environment = bound["Environment"]?.ToString() ?? "";
+            var timeout = bound["ClientTimeout"] is double seconds && seconds > 0 ? (uint)Math.Min(seconds, uint.MaxValue) : 0u;
+            signIn.TimeoutSeconds = timeout;
+            var error = Engine.Connect(signIn);
             if (error is not null)
             {
                 cmdlet.ThrowTerminatingError(ErrorRecords.From(error, 0, null));
                 return;
             }
-            if (noWelcome) return;
-            var context = Engine.ContextJson();
-            using var doc = JsonDocument.Parse(context);
+            if (bound.Contains("NoWelcome")) return;
+            using var doc = JsonDocument.Parse(Engine.ContextJson());
+            var authType = doc.RootElement.GetProperty("TokenCredentialType").GetString()?.ToLowerInvariant();
+            var clientId = doc.RootElement.TryGetProperty("ClientId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
             var env = doc.RootElement.GetProperty("Environment").GetString();
             cmdlet.WriteObject("Welcome to Microsoft Graph!");
             cmdlet.WriteObject("");
-            cmdlet.WriteObject($"Connected via userprovidedaccesstoken access to the {env} environment (MgPresence)");
+            cmdlet.WriteObject(clientId is null
+                ? $"Connected via {authType} access to the {env} environment (MgPresence)"
+                : $"Connected via {authType} access using {clientId} to the {env} environment (MgPresence)");
             cmdlet.WriteObject("NOTE: You can use the -NoWelcome parameter to suppress this message.");
+        }
+
+        private static string Text(IDictionary bound, string name) => bound[name]?.ToString() ?? "";
+
+        private static SignIn SignInFor(string parameterSet, IDictionary bound)
+        {
+            switch (parameterSet)
+            {
+                case "AccessTokenParameterSet":
+                    return new SignIn { Kind = SignInKind.AccessToken, AccessToken = Plain((SecureString)bound["AccessToken"]!) };
+                case "AppSecretCredentialParameterSet":
+                    var credential = (PSCredential)bound["ClientSecretCredential"]!;
+                    return new SignIn
+                    {
+                        Kind = SignInKind.ClientSecret,
+                        ClientId = credential.UserName,
+                        ClientSecret = credential.GetNetworkCredential().Password,
+                        TenantId = Text(bound, "TenantId"),
+                    };
+                case "AppCertificateParameterSet":
+                    var certificate = bound["Certificate"] as X509Certificate2
+                        ?? FindCertificate(Text(bound, "CertificateThumbprint"), Text(bound, "CertificateSubjectName"));
+                    return CertificateSignIn(Text(bound, "ClientId"), Text(bound, "TenantId"), certificate);
+                case "IdentityParameterSet":
+                    return new SignIn
+                    {
+                        Kind = SignInKind.ManagedIdentity,
+                        ClientId = Text(bound, "ClientId"),
+                        IdentityEndpoint = Environment.GetEnvironmentVariable("IDENTITY_ENDPOINT") ?? "",
+                        IdentityHeader = Environment.GetEnvironmentVariable("IDENTITY_HEADER") ?? "",
+                        ImdsEndpoint = Environment.GetEnvironmentVariable("IMDS_ENDPOINT") ?? "",
+                    };
+                case "EnvironmentVariableParameterSet":
+                    return EnvironmentSignIn();
+                default:
+                    throw new ArgumentException($"The sign-in '{parameterSet}' is not supported by MgPresence yet; use -AccessToken, -ClientSecretCredential, a certificate, -Identity or -EnvironmentVariable.", "SignInNotSupported");
+            }
+        }
+
+        private static SignIn CertificateSignIn(string clientId, string tenantId, X509Certificate2 certificate)
+        {
+            using var rsa = certificate.GetRSAPrivateKey()
+                ?? throw new ArgumentException($"The certificate {certificate.Thumbprint} has no RSA private key this session can use.", "InvalidCertificate");
+            return new SignIn
+            {
+                Kind = SignInKind.ClientCertificate,
+                ClientId = clientId,
+                TenantId = tenantId,
+                PrivateKeyPem = rsa.ExportPkcs8PrivateKeyPem(),
+                CertificateBase64 = Convert.ToBase64String(certificate.RawData),
+            };
+        }
+
+        /// <summary>A certificate with a private key from the current user's store, by thumbprint or subject name.</summary>
+        public static X509Certificate2 FindCertificate(string thumbprint, string subjectName)
+        {
+            using var store = new X509Store(StoreName.My, StoreLocation.CurrentUser);
+            store.Open(OpenFlags.ReadOnly | OpenFlags.OpenExistingOnly);
+            X509Certificate2Collection found = thumbprint.Length > 0
+                ? store.Certificates.Find(X509FindType.FindByThumbprint, thumbprint, false)
+                : subjectName.StartsWith("CN=", StringComparison.OrdinalIgnoreCase)
+                    ? store.Certificates.Find(X509FindType.FindBySubjectDistinguishedName, subjectName, false)
+                    : store.Certificates.Find(X509FindType.FindBySubjectName, subjectName, false);
+            foreach (var certificate in found)
+            {
+                if (certificate.HasPrivateKey) return certificate;
+            }
+            var what = thumbprint.Length > 0 ? $"thumbprint {thumbprint}" : $"subject '{subjectName}'";
+            throw new ArgumentException($"No certificate with a private key and {what} is in the current user's certificate store (My).", "CertificateNotFound");
+        }
+
+        private static SignIn EnvironmentSignIn()
+        {
+            string Variable(string name) => Environment.GetEnvironmentVariable(name) ?? "";
+            var clientId = Variable("AZURE_CLIENT_ID");
+            var tenantId = Variable("AZURE_TENANT_ID");
+            var secret = Variable("AZURE_CLIENT_SECRET");
+            var certificatePath = Variable("AZURE_CLIENT_CERTIFICATE_PATH");
+            if (clientId.Length > 0 && tenantId.Length > 0 && secret.Length > 0)
+            {
+                return new SignIn { Kind = SignInKind.ClientSecret, ClientId = clientId, TenantId = tenantId, ClientSecret = secret };
+            }
+            if (clientId.Length > 0 && tenantId.Length > 0 && certificatePath.Length > 0)
+            {
+                var password = Environment.GetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PASSWORD");
+                var certificate = certificatePath.EndsWith(".pem", StringComparison.OrdinalIgnoreCase)
+                    ? X509Certificate2.CreateFromPemFile(certificatePath)
+                    : new X509Certificate2(certificatePath, password, X509KeyStorageFlags.Exportable);
+                return CertificateSignIn(clientId, tenantId, certificate);
+            }
+            if (Variable("AZURE_USERNAME").Length > 0)
+            {
+                throw new ArgumentException("AuthNotSupported: signing in with AZURE_USERNAME and AZURE_PASSWORD is not supported.", "AuthNotSupported");
+            }
+            throw new ArgumentException(
+                "-EnvironmentVariable needs AZURE_CLIENT_ID and AZURE_TENANT_ID, with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH (and AZURE_CLIENT_CERTIFICATE_PASSWORD).",
+                "EnvironmentNotConfigured");
         }
 
         public static void Disconnect(PSCmdlet cmdlet)

@@ -20,6 +20,35 @@ namespace MgPresence.Runtime
         long Count,
         string DebugText);
 
+    /// <summary>How Connect-MgGraph signs in (the engine's ConnectRequest kinds).</summary>
+    public enum SignInKind : byte
+    {
+        AccessToken = 0,
+        ClientSecret = 1,
+        ClientCertificate = 2,
+        ManagedIdentity = 3,
+    }
+
+    /// <summary>What Connect-MgGraph passes to the engine. Secrets live here only for the duration of the call.</summary>
+    public sealed class SignIn
+    {
+        public string Environment { get; set; } = "";
+        public SignInKind Kind { get; set; }
+        public string AccessToken { get; set; } = "";
+        public string ClientId { get; set; } = "";
+        public string TenantId { get; set; } = "";
+        public string ClientSecret { get; set; } = "";
+        public string PrivateKeyPem { get; set; } = "";
+        public string CertificateBase64 { get; set; } = "";
+        public string IdentityEndpoint { get; set; } = "";
+        public string IdentityHeader { get; set; } = "";
+        public string ImdsEndpoint { get; set; } = "";
+        public uint TimeoutSeconds { get; set; }
+
+        /// <summary>Never prints a secret.</summary>
+        public override string ToString() => $"SignIn({Kind}, {Environment})";
+    }
+
     /// <summary>The engine failed in a way that is not a cmdlet error (a caught panic).</summary>
     public sealed class EngineException : Exception
     {
@@ -106,13 +135,26 @@ namespace MgPresence.Runtime
         }
 
         /// <summary>Connects with an access token; returns the error, if any.</summary>
-        public static CallFailure? Connect(string environment, string accessToken, uint timeoutSeconds)
+        public static CallFailure? Connect(string environment, string accessToken, uint timeoutSeconds) =>
+            Connect(new SignIn { Environment = environment, Kind = SignInKind.AccessToken, AccessToken = accessToken, TimeoutSeconds = timeoutSeconds });
+
+        /// <summary>Connects (signs in now, for the kinds that fetch tokens); returns the error, if any.</summary>
+        public static CallFailure? Connect(SignIn signIn)
         {
             using var error = Guarded(() => Session.Connect(new ConnectRequest
             {
-                environment = environment.Utf8(),
-                access_token = accessToken.Utf8(),
-                timeout_seconds = timeoutSeconds,
+                environment = signIn.Environment.Utf8(),
+                kind = (byte)signIn.Kind,
+                access_token = signIn.AccessToken.Utf8(),
+                client_id = signIn.ClientId.Utf8(),
+                tenant_id = signIn.TenantId.Utf8(),
+                client_secret = signIn.ClientSecret.Utf8(),
+                private_key_pem = signIn.PrivateKeyPem.Utf8(),
+                certificate_base64 = signIn.CertificateBase64.Utf8(),
+                identity_endpoint = signIn.IdentityEndpoint.Utf8(),
+                identity_header = signIn.IdentityHeader.Utf8(),
+                imds_endpoint = signIn.ImdsEndpoint.Utf8(),
+                timeout_seconds = signIn.TimeoutSeconds,
             }));
             return Failure(error);
         }

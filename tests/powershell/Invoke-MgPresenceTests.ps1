@@ -19,8 +19,18 @@ $ErrorActionPreference = 'Stop'
 $script:EmulatorUrl = $EmulatorUrl.TrimEnd('/')
 $script:ModulePath = [System.IO.Path]::GetFullPath($ModulePath)
 
-# The hand-written tests, then the generated ones (one per cmdlet and parameter set, from the cmdlet catalog).
-foreach ($file in [System.IO.Directory]::GetFiles($PSScriptRoot, '*.Tests.ps1')) {
+# Every test file starts from the module imported and connected to the emulator (any-token mode).
+Import-Module $script:ModulePath
+$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $script:EmulatorUrl -AzureADEndpoint $script:EmulatorUrl
+Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', 'test-access-token').SecurePassword) -Environment Emulator -NoWelcome
+
+# Each test starts with an empty request log and no faults.
+Set-BeforeEach { Clear-EmulatorRequest }
+
+# The hand-written tests in name order, then the generated ones (one per cmdlet and parameter set, from the catalog).
+[string[]] $files = [System.IO.Directory]::GetFiles($PSScriptRoot, '*.Tests.ps1')
+[Array]::Sort($files, [StringComparer]::Ordinal)
+foreach ($file in $files) {
     . $file
 }
 . "$PSScriptRoot/../../generated/MgPresence.Cmdlets.Tests.ps1"

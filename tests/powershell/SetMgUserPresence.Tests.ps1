@@ -27,8 +27,6 @@ Describe 'Importing the module' {
     }
 }
 
-Set-BeforeEach { Clear-EmulatorRequest }
-
 Describe 'Set-MgUserPresence parameter sets' {
     It 'has the four documented sets, SetExpanded by default' {
         $command = Get-Command Set-MgUserPresence

@@ -6,6 +6,7 @@
 //! - `POST /_emulator/faults` with a [`Fault`]; `DELETE /_emulator/faults` removes them all.
 //! - `POST /_emulator/clock` with `{"advance":"PT5M"}`; `GET /_emulator/clock` → `{"now", "offset"}`.
 //! - `GET /_emulator/health` → `{"status":"ok"}`.
+//! - `POST /_emulator/auth` with `{"requireIssuedTokens": true|false}`; `GET` tells the mode and the tenant id.
 
 use crate::graph_response::{GraphFailure, RequestContext, add_correlation_headers};
 use crate::server::AppState;
@@ -179,6 +180,25 @@ pub async fn get_clock(State(state): State<Arc<AppState>>) -> Json<Value> {
 fn clock_json(state: &AppState) -> Json<Value> {
     let offset = IsoDuration::try_from_signed(state.clock.offset()).map(|d| d.to_string()).unwrap_or_default();
     Json(json!({"now": state.clock.now().to_string(), "offset": offset}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthMode {
+    require_issued_tokens: bool,
+}
+
+/// `POST /_emulator/auth {"requireIssuedTokens": true}`: Graph endpoints accept only tokens the emulator issued.
+pub async fn set_auth(State(state): State<Arc<AppState>>, Json(mode): Json<AuthMode>) -> Json<Value> {
+    state.require_issued_tokens.store(mode.require_issued_tokens, std::sync::atomic::Ordering::SeqCst);
+    get_auth(State(state)).await
+}
+
+pub async fn get_auth(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({
+        "requireIssuedTokens": state.require_issued_tokens.load(std::sync::atomic::Ordering::SeqCst),
+        "tenantId": state.identity.tenant_id(),
+    }))
 }
 
 pub async fn health() -> Json<Value> {

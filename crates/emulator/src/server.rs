@@ -95,6 +95,9 @@ fn access_for(method: &str, path: &str) -> Access {
 #[derive(Debug)]
 pub struct AppState {
     pub config: EmulatorConfig,
+    /// Whether Graph endpoints require issued tokens now (starts as `config.require_issued_tokens`; tests switch it
+    /// with `POST /_emulator/auth`).
+    pub require_issued_tokens: std::sync::atomic::AtomicBool,
     pub clock: EmulatorClock,
     pub store: Mutex<PresenceStore>,
     pub faults: Mutex<Vec<Fault>>,
@@ -136,7 +139,7 @@ impl AppState {
         if token.is_empty() {
             return Err(GraphFailure::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty."));
         }
-        if self.config.require_issued_tokens {
+        if self.require_issued_tokens.load(std::sync::atomic::Ordering::SeqCst) {
             return match self.identity.authorize(token, access_for(method, path), self.clock.now()) {
                 Ok(_) => Ok(()),
                 Err(AuthFailure::Unauthenticated(message)) => {
@@ -163,7 +166,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/_emulator/requests", get(control::list_requests).delete(control::clear_requests))
         .route("/_emulator/faults", axum::routing::post(control::add_fault).delete(control::clear_faults))
         .route("/_emulator/clock", get(control::get_clock).post(control::advance_clock))
-        .route("/_emulator/health", get(control::health));
+        .route("/_emulator/health", get(control::health))
+        .route("/_emulator/auth", get(control::get_auth).post(control::set_auth));
     control_routes.merge(crate::identity_routes::identity_routes()).merge(graph).with_state(state)
 }
 
@@ -185,6 +189,7 @@ impl RunningEmulator {
         let identity = Identity::new(config.directory.clone());
         let state = Arc::new(AppState {
             identity,
+            require_issued_tokens: std::sync::atomic::AtomicBool::new(config.require_issued_tokens),
             config,
             clock: EmulatorClock::default(),
             store: Mutex::new(PresenceStore::default()),

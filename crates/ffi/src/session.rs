@@ -8,7 +8,7 @@ use interoptopus::ffi;
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory};
 use mgpresence_catalog::find_cmdlet;
 use mgpresence_graph::cmdlet_call::{self, CallOptions};
-use mgpresence_graph::{Cloud, GraphClient, GraphClientConfig};
+use mgpresence_graph::{Cloud, Credential, GraphClient, GraphClientConfig};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use std::sync::{OnceLock, RwLock};
@@ -86,12 +86,67 @@ impl GraphSession {
 
     fn context_value(client: &GraphClient) -> Value {
         let cloud = &client.config().cloud;
+        let tokens = client.tokens();
+        let credential = tokens.map(|t| t.credential());
+        let claims = tokens.and_then(|t| t.claims()).unwrap_or(Value::Null);
+        let scopes: Vec<Value> = match (claims.get("roles").and_then(Value::as_array), claims.get("scp").and_then(Value::as_str)) {
+            (Some(roles), _) => roles.clone(),
+            (None, Some(scp)) => scp.split(' ').filter(|s| !s.is_empty()).map(|s| Value::String(s.to_owned())).collect(),
+            _ => Vec::new(),
+        };
+        let claim = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         json!({
-            "AuthType": "UserProvidedAccessToken",
-            "TokenCredentialType": "UserProvidedAccessToken",
+            "ClientId": credential.and_then(|c| c.client_id().map(str::to_owned)).or_else(|| claim("appid")),
+            "TenantId": credential.and_then(|c| c.tenant_id().map(str::to_owned)).or_else(|| claim("tid")),
+            "Scopes": scopes,
+            "AuthType": credential.map_or("UserProvidedAccessToken", |c| c.auth_type()),
+            "TokenCredentialType": credential.map_or("UserProvidedAccessToken", |c| c.token_credential_type()),
+            "Account": claim("upn"),
+            "AppName": Value::Null,
             "ContextScope": "Process",
             "Environment": cloud.name,
             "GraphEndpoint": cloud.graph_endpoint.as_str().trim_end_matches('/'),
+        })
+    }
+
+    fn credential_of(request: &ConnectRequest) -> Result<Credential, CmdletError> {
+        let text = |s: &ffi::String| s.as_str().trim().to_owned();
+        let optional = |s: &ffi::String| Some(text(s)).filter(|v| !v.is_empty());
+        let required = |s: &ffi::String, what: &str| {
+            optional(s).ok_or_else(|| call_error("InvalidArgument", format!("{what} is required for this sign-in."), ErrorCategory::InvalidArgument))
+        };
+        Ok(match request.kind {
+            0 => {
+                let token = text(&request.access_token);
+                if token.is_empty() {
+                    return Err(call_error("InvalidAccessToken", "The access token is empty.", ErrorCategory::InvalidArgument));
+                }
+                Credential::AccessToken(SecretString::from(token))
+            }
+            1 => Credential::ClientSecret {
+                tenant_id: required(&request.tenant_id, "-TenantId")?,
+                client_id: required(&request.client_id, "The client id (the credential's user name)")?,
+                secret: SecretString::from(required(&request.client_secret, "The client secret (the credential's password)")?),
+            },
+            2 => {
+                use base64::Engine;
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(text(&request.certificate_base64))
+                    .map_err(|_| call_error("InvalidCertificate", "The certificate could not be read.", ErrorCategory::InvalidArgument))?;
+                Credential::ClientCertificate {
+                    tenant_id: required(&request.tenant_id, "-TenantId")?,
+                    client_id: required(&request.client_id, "-ClientId")?,
+                    private_key_pem: SecretString::from(required(&request.private_key_pem, "The certificate's private key")?),
+                    certificate_der: der,
+                }
+            }
+            3 => Credential::ManagedIdentity {
+                client_id: optional(&request.client_id),
+                identity_endpoint: optional(&request.identity_endpoint),
+                identity_header: optional(&request.identity_header).map(SecretString::from),
+                imds_endpoint: optional(&request.imds_endpoint),
+            },
+            other => return Err(call_error("InvalidArgument", format!("Unknown sign-in kind {other}."), ErrorCategory::InvalidArgument)),
         })
     }
 
@@ -162,17 +217,19 @@ impl GraphSession {
     pub fn connect(&self, request: ConnectRequest) -> ffi::Result<CallError, FfiError> {
         ffi_guard(|| {
             let result = (|| {
-                let token = request.access_token.as_str().trim().to_owned();
-                if token.is_empty() {
-                    return Err(call_error("InvalidAccessToken", "The access token is empty.", ErrorCategory::InvalidArgument));
-                }
+                let credential = Self::credential_of(&request)?;
                 let cloud = self.find_environment(request.environment.as_str())?;
                 let mut config = GraphClientConfig::new(cloud);
-                config.credential = Some(mgpresence_graph::Credential::AccessToken(SecretString::from(token)));
+                let fetches_tokens = !matches!(credential, Credential::AccessToken(_));
+                config.credential = Some(credential);
                 if request.timeout_seconds > 0 {
                     config.timeout = Duration::from_secs(u64::from(request.timeout_seconds));
                 }
                 let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
+                if fetches_tokens {
+                    // Sign in now, so a wrong credential fails here rather than at the first cmdlet.
+                    self.runtime()?.block_on(client.acquire_token()).map_err(|e| cmdlet_call::error_of_client(&e))?;
+                }
                 self.connection.write().expect("connection lock").client = Some(client);
                 Ok(())
             })();

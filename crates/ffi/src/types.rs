@@ -81,12 +81,24 @@ pub struct CallOutcome {
     pub debug_text: ffi::String,
 }
 
-/// Connect-MgGraph with an access token.
+/// Connect-MgGraph. `kind`: 0 access token, 1 client secret, 2 client certificate, 3 managed identity. Fields a kind
+/// does not use are empty. Secrets are moved into the engine and dropped with the connection.
 #[ffi]
 pub struct ConnectRequest {
     /// Environment name; empty for Global.
     pub environment: ffi::String,
+    pub kind: u8,
     pub access_token: ffi::String,
+    pub client_id: ffi::String,
+    pub tenant_id: ffi::String,
+    pub client_secret: ffi::String,
+    /// The certificate's private key, PKCS#8 PEM.
+    pub private_key_pem: ffi::String,
+    /// The certificate, DER, base64.
+    pub certificate_base64: ffi::String,
+    pub identity_endpoint: ffi::String,
+    pub identity_header: ffi::String,
+    pub imds_endpoint: ffi::String,
     /// Client timeout in seconds; 0 for the default (300).
     pub timeout_seconds: u32,
 }

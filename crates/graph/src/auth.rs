@@ -4,7 +4,7 @@
 //! - client credentials with a secret, or with a certificate: a client assertion JWT signed RS256 with the
 //!   certificate's private key, carrying the certificate's SHA-1 thumbprint as `x5t`;
 //! - managed identity: `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` (App Service, Azure Automation), else the instance
-//!   metadata endpoint (`IMDS_ENDPOINT` overrides its address).
+//!   metadata endpoint (`IMDS_ENDPOINT` overrides its address); the caller passes these values in.
 //!
 //! Tokens are cached in memory per connection and fetched again five minutes before they expire, or at once after
 //! a 401 ([`TokenProvider::invalidate`]). No secret, assertion or token is ever put in an error or a log.
@@ -30,7 +30,9 @@ pub enum Credential {
     ClientSecret { tenant_id: String, client_id: String, secret: SecretString },
     /// `private_key_pem` is the certificate's private key (PKCS#8 or PKCS#1 PEM); `certificate_der` the certificate.
     ClientCertificate { tenant_id: String, client_id: String, private_key_pem: SecretString, certificate_der: Vec<u8> },
-    ManagedIdentity { client_id: Option<String> },
+    /// The endpoints come from the environment of the PowerShell session (IDENTITY_ENDPOINT, IDENTITY_HEADER,
+    /// IMDS_ENDPOINT), passed in by the caller.
+    ManagedIdentity { client_id: Option<String>, identity_endpoint: Option<String>, identity_header: Option<SecretString>, imds_endpoint: Option<String> },
 }
 
 impl std::fmt::Debug for Credential {
@@ -68,7 +70,7 @@ impl Credential {
     pub fn client_id(&self) -> Option<&str> {
         match self {
             Self::ClientSecret { client_id, .. } | Self::ClientCertificate { client_id, .. } => Some(client_id),
-            Self::ManagedIdentity { client_id } => client_id.as_deref(),
+            Self::ManagedIdentity { client_id, .. } => client_id.as_deref(),
             Self::AccessToken(_) => None,
         }
     }
@@ -150,6 +152,17 @@ impl TokenProvider {
         !matches!(self.credential, Credential::AccessToken(_))
     }
 
+    /// The claims of the current token, read without verification (for Get-MgContext's Scopes and Account); `None`
+    /// when there is no token yet or it is not a JWT.
+    pub fn claims(&self) -> Option<serde_json::Value> {
+        let token = match &self.credential {
+            Credential::AccessToken(t) => t.clone(),
+            _ => self.cache.lock().expect("token cache lock").as_ref()?.token.clone(),
+        };
+        let payload = token.expose_secret().split('.').nth(1)?.to_owned();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?).ok()
+    }
+
     /// Forgets the cached token (after a 401).
     pub fn invalidate(&self) {
         *self.cache.lock().expect("token cache lock") = None;
@@ -198,7 +211,9 @@ impl TokenProvider {
                 ];
                 self.post_form(http, &endpoint, &form).await
             }
-            Credential::ManagedIdentity { client_id } => self.managed_identity(http, client_id.as_deref()).await,
+            Credential::ManagedIdentity { client_id, identity_endpoint, identity_header, imds_endpoint } => {
+                self.managed_identity(http, client_id.as_deref(), identity_endpoint.as_deref(), identity_header.as_ref(), imds_endpoint.as_deref()).await
+            }
         }
     }
 
@@ -214,21 +229,27 @@ impl TokenProvider {
         read_token(response, url).await
     }
 
-    async fn managed_identity(&self, http: &reqwest::Client, client_id: Option<&str>) -> Result<CachedToken, AuthError> {
+    async fn managed_identity(
+        &self,
+        http: &reqwest::Client,
+        client_id: Option<&str>,
+        identity_endpoint: Option<&str>,
+        identity_header: Option<&SecretString>,
+        imds_endpoint: Option<&str>,
+    ) -> Result<CachedToken, AuthError> {
         let resource = "https://graph.microsoft.com";
         let mut query: Vec<(&str, &str)> = vec![("resource", resource)];
         if let Some(id) = client_id {
             query.push(("client_id", id));
         }
-        let endpoint = std::env::var("IDENTITY_ENDPOINT").ok().filter(|v| !v.is_empty());
-        let request = match endpoint {
+        let request = match identity_endpoint.filter(|v| !v.is_empty()) {
             Some(endpoint) => {
-                let header = std::env::var("IDENTITY_HEADER").unwrap_or_default();
                 query.push(("api-version", "2019-08-01"));
-                http.get(&endpoint).query(&query).header("X-IDENTITY-HEADER", header)
+                let header = identity_header.map(|h| h.expose_secret().to_owned()).unwrap_or_default();
+                http.get(endpoint).query(&query).header("X-IDENTITY-HEADER", header)
             }
             None => {
-                let base = std::env::var("IMDS_ENDPOINT").unwrap_or_else(|_| "http://169.254.169.254".to_owned());
+                let base = imds_endpoint.filter(|v| !v.is_empty()).unwrap_or("http://169.254.169.254");
                 query.push(("api-version", "2018-02-01"));
                 http.get(format!("{}/metadata/identity/oauth2/token", base.trim_end_matches('/'))).query(&query).header("Metadata", "true")
             }

@@ -157,6 +157,11 @@ impl GraphClient {
         Ok(Self { config, http, tokens })
     }
 
+    /// The token provider of the connection.
+    pub fn tokens(&self) -> Option<&TokenProvider> {
+        self.tokens.as_deref()
+    }
+
     /// Gets a token now (Connect-MgGraph does, so a wrong credential fails at connect time).
     pub async fn acquire_token(&self) -> Result<(), ClientError> {
         let tokens = self.tokens.as_ref().ok_or(ClientError::NotConnected)?;
