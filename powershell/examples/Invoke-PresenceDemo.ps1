@@ -26,10 +26,14 @@ $imported = $clock.Elapsed.TotalMilliseconds
 $Host.UI.WriteLine(('Imported MgPresence {0} in {1:N0} ms: {2} commands' -f
     (Get-Module MgPresence).Version, $imported, (Get-Command -Module MgPresence).Count))
 
-# Point the session at the emulator the way Microsoft's module points at any custom cloud.
+# Point the session at the emulator the way Microsoft's module points at any custom cloud, and sign in as the
+# emulator's demo application (client credentials; docs/emulator.md lists the demo directory).
 $null = Add-MgEnvironment -Name MgPresenceEmulator -GraphEndpoint $EmulatorUrl -AzureADEndpoint $EmulatorUrl
-$token = [System.Net.NetworkCredential]::new('', 'demo-access-token').SecurePassword
-Connect-MgGraph -AccessToken $token -Environment MgPresenceEmulator -NoWelcome
+$demoApp = [pscredential]::new('5e3ce6c0-2b1f-4285-8d4b-75ee78787346',
+    [System.Net.NetworkCredential]::new('', 'mgpresence-emulator-demo-secret').SecurePassword)
+Connect-MgGraph -ClientSecretCredential $demoApp -TenantId '00000000-0000-0000-0000-00000000c0de' -Environment MgPresenceEmulator -NoWelcome
+$context = Get-MgContext
+$Host.UI.WriteLine("Connected: $($context.AuthType) / $($context.TokenCredentialType) as $($context.ClientId), scopes $($context.Scopes -join ', ')")
 
 $userId = 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3'
 $clientId = '22553876-f5ab-4529-bffb-cfe50aa89f87'

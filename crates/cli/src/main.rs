@@ -41,8 +41,15 @@ struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
     /// Accept only this bearer token (any non-empty token otherwise).
-    #[arg(long, env = "MGPRESENCE_EMULATOR_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "MGPRESENCE_EMULATOR_TOKEN", hide_env_values = true, conflicts_with = "require_issued_tokens")]
     token: Option<String>,
+    /// Graph endpoints accept only tokens the emulator's identity provider issued, with the needed permissions.
+    #[arg(long)]
+    require_issued_tokens: bool,
+    /// A JSON file with the tenant, apps (client ids, secrets, PEM certificates, roles, scopes) and users the identity
+    /// provider knows; without it, the demo directory of docs/emulator.md.
+    #[arg(long, value_name = "FILE")]
+    directory: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -117,7 +124,16 @@ async fn call(connection: &Connection, verb_noun: &str, set: &str, bound: Value)
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => {
-            let config = EmulatorConfig { bind: SocketAddr::new(args.bind, args.port), expected_token: args.token, ..EmulatorConfig::default() };
+            let mut config = EmulatorConfig {
+                bind: SocketAddr::new(args.bind, args.port),
+                expected_token: args.token,
+                require_issued_tokens: args.require_issued_tokens,
+                ..EmulatorConfig::default()
+            };
+            if let Some(path) = &args.directory {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                config.directory = serde_json::from_str(&text).map_err(|e| format!("{} is not a directory file: {e}", path.display()))?;
+            }
             let emulator = RunningEmulator::start(config).await.map_err(|e| format!("cannot listen: {e}"))?;
             println!("MgPresence emulator listening on {}", emulator.url);
             std::io::stdout().flush().map_err(|e| e.to_string())?;

@@ -1,6 +1,6 @@
 //! The request and response text written to the debug stream under `-Debug`, in the layout of Microsoft's
-//! `HttpMessageLogFormatter` (mg-cmdlet-behavior.md §2.13). The Authorization header is left out and `access_token`
-//! members of JSON bodies are redacted, so no secret is ever shown.
+//! `HttpMessageLogFormatter` (mg-cmdlet-behavior.md §2.13). The Authorization header shows only its scheme
+//! (`Bearer <redacted>`) and `access_token` members of JSON bodies are redacted, so no secret is ever shown.
 
 use serde_json::Value;
 
@@ -28,13 +28,17 @@ fn push_headers(out: &mut String, headers: &[(String, String)]) {
     out.push_str("Headers:\n");
     let mut names: Vec<&str> = Vec::new();
     for (name, _) in headers {
-        if !name.eq_ignore_ascii_case("authorization") && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             names.push(name);
         }
     }
     for name in names {
-        let values: Vec<&str> =
-            headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
+        let secret = name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("proxy-authorization");
+        let values: Vec<String> = headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| if secret { format!("{} <redacted>", v.split_whitespace().next().unwrap_or_default()) } else { v.clone() })
+            .collect();
         out.push_str(&format!("{name:<30}: {}\n", values.join(",")));
     }
     out.push('\n');
@@ -85,6 +89,7 @@ mod tests {
         ];
         let text = format_request("POST", "https://g/v1.0/x", &headers, Some(br#"{"a":1,"access_token":"secret-token"}"#));
         assert!(!text.contains("secret-token"), "{text}");
+        assert!(text.contains("Authorization                 : Bearer <redacted>"), "{text}");
         assert!(text.contains("client-request-id             : abc"), "{text}");
         assert!(text.contains("HTTP Method:\nPOST"));
         assert!(text.contains("\"a\": 1"));

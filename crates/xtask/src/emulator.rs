@@ -11,9 +11,11 @@ pub struct EmulatorProcess {
 }
 
 impl EmulatorProcess {
-    pub fn start(cli: &Path) -> Result<Self> {
+    /// Starts `mgpresence serve --port 0` with `extra` arguments.
+    pub fn start(cli: &Path, extra: &[&str]) -> Result<Self> {
         let mut child = Command::new(cli)
             .args(["serve", "--port", "0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

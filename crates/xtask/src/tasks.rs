@@ -34,11 +34,11 @@ struct ModuleSession {
 }
 
 impl ModuleSession {
-    fn start() -> Result<Self> {
+    fn start(emulator_args: &[&str]) -> Result<Self> {
         let root = root();
         let built = module::build(&root)?;
         let pwsh = toolchain::pwsh(&root)?;
-        let emulator = EmulatorProcess::start(&built.cli)?;
+        let emulator = EmulatorProcess::start(&built.cli, emulator_args)?;
         println!("xtask: emulator at {}; PowerShell: {}", emulator.url, pwsh.description);
         Ok(Self { root, built, pwsh, emulator })
     }
@@ -58,7 +58,8 @@ impl ModuleSession {
 }
 
 pub fn demo() -> Result<()> {
-    let session = ModuleSession::start()?;
+    // The demo signs in for real: the emulator accepts only the tokens its identity provider issues.
+    let session = ModuleSession::start(&["--require-issued-tokens"])?;
     run(&mut session.script("powershell/examples/Invoke-PresenceDemo.ps1"), "run the demo")
 }
 
@@ -149,7 +150,7 @@ pub fn test() -> Result<()> {
         failures.push("generated files are stale or uncommitted");
     }
 
-    let session = ModuleSession::start()?;
+    let session = ModuleSession::start(&[])?;
     if !run_counted(cargo().current_dir(&root).args(["test", "--workspace", "--quiet"]), "run the Rust tests", &mut tally)? {
         failures.push("Rust tests");
     }
@@ -185,7 +186,7 @@ pub fn test() -> Result<()> {
 }
 
 pub fn bench() -> Result<()> {
-    let session = ModuleSession::start()?;
+    let session = ModuleSession::start(&[])?;
     run(session.script("tests/powershell/Measure-MgPresence.ps1").arg("-PwshProgram").arg(&session.pwsh.program), "run the benchmarks")
 }
 
