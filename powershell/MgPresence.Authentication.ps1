@@ -9,10 +9,15 @@ Connects to Microsoft Graph.
 .DESCRIPTION
 Signs in with the parameter set's credential and keeps the connection for this process. The Rust engine gets and
 refreshes the tokens; secrets and tokens stay in memory and never appear in output, logs or error messages.
-Supported: -AccessToken; -ClientSecretCredential (user name = client id) with -TenantId; -ClientId and -TenantId with
+Supported: -Scopes/-UseDeviceCode (a user, with a device code); -AccessToken; -ClientSecretCredential (user name = client id) with -TenantId; -ClientId and -TenantId with
 -Certificate, -CertificateThumbprint or -CertificateName (the current user's "My" store); -Identity (managed identity
 through IDENTITY_ENDPOINT/IDENTITY_HEADER, or the instance metadata endpoint); -EnvironmentVariable (AZURE_CLIENT_ID,
 AZURE_TENANT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH).
+.PARAMETER Scopes
+Delegated permissions to sign in the user with (delegated sign-in uses a device code: the message says where to go
+and which code to enter; interactive browser sign-in is not available, so -UseDeviceCode is implied).
+.PARAMETER UseDeviceCode
+Sign in the user with a device code.
 .PARAMETER AccessToken
 A bearer access token, as a SecureString.
 .PARAMETER ClientSecretCredential
@@ -46,8 +51,15 @@ Connect-MgGraph -Identity
 .LINK
 https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/connect-mggraph
 #>
-    [CmdletBinding(DefaultParameterSetName = 'AccessTokenParameterSet', PositionalBinding = $false)]
+    [CmdletBinding(DefaultParameterSetName = 'UserParameterSet', PositionalBinding = $false)]
     param(
+        [Parameter(ParameterSetName = 'UserParameterSet', Position = 0)]
+        [string[]] $Scopes,
+
+        [Parameter(ParameterSetName = 'UserParameterSet')]
+        [Alias('UseDeviceAuthentication', 'DeviceCode', 'DeviceAuth', 'Device')]
+        [switch] $UseDeviceCode,
+
         [Parameter(ParameterSetName = 'AccessTokenParameterSet', Mandatory = $true, Position = 0)]
         [securestring] $AccessToken,
 
@@ -57,11 +69,13 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/con
 
         [Parameter(ParameterSetName = 'AppCertificateParameterSet', Mandatory = $true, Position = 0)]
         [Parameter(ParameterSetName = 'IdentityParameterSet')]
+        [Parameter(ParameterSetName = 'UserParameterSet')]
         [Alias('AppId', 'ApplicationId')]
         [string] $ClientId,
 
         [Parameter(ParameterSetName = 'AppCertificateParameterSet', Mandatory = $true)]
         [Parameter(ParameterSetName = 'AppSecretCredentialParameterSet', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'UserParameterSet')]
         [Alias('Audience', 'Tenant')]
         [string] $TenantId,
 

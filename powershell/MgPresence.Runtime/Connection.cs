@@ -14,8 +14,19 @@ namespace MgPresence.Runtime
     public static class Connection
     {
         /// <summary>Connect-MgGraph: reads the parameter set's parameters, signs in through the engine.</summary>
+        /// <summary>The client id Microsoft Graph PowerShell signs users in with when -ClientId is not given.</summary>
+        public const string DefaultDelegatedClientId = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+        /// <summary>How long a device code sign-in waits for the user (Microsoft's authentication timeout).</summary>
+        public const uint DeviceCodeWaitSeconds = 120;
+
         public static void Connect(PSCmdlet cmdlet, IDictionary bound)
         {
+            if (cmdlet.ParameterSetName == "UserParameterSet")
+            {
+                ConnectDelegated(cmdlet, bound);
+                return;
+            }
             SignIn signIn;
             try
             {
@@ -52,6 +63,31 @@ namespace MgPresence.Runtime
                 ? $"Connected via {authType} access to the {env} environment (MgPresence)"
                 : $"Connected via {authType} access using {clientId} to the {env} environment (MgPresence)");
             cmdlet.WriteObject("NOTE: You can use the -NoWelcome parameter to suppress this message.");
+        }
+
+        /// <summary>Delegated sign-in with a device code: the message goes to the host, then the engine waits for the user.</summary>
+        private static void ConnectDelegated(PSCmdlet cmdlet, IDictionary bound)
+        {
+            var scopes = bound["Scopes"] is string[] list ? string.Join(" ", list) : "";
+            var clientId = Text(bound, "ClientId");
+            var tenantId = Text(bound, "TenantId");
+            var timeout = bound["ClientTimeout"] is double seconds && seconds > 0 ? (uint)Math.Min(seconds, uint.MaxValue) : 0u;
+            var (message, error) = Engine.BeginDeviceCode(
+                Text(bound, "Environment"), clientId.Length > 0 ? clientId : DefaultDelegatedClientId, tenantId.Length > 0 ? tenantId : "common", scopes, timeout);
+            if (error is not null)
+            {
+                cmdlet.ThrowTerminatingError(ErrorRecords.From(error, 0, null));
+                return;
+            }
+            // Shown on the host, as Microsoft's module does, so it reaches the user even when output is captured.
+            cmdlet.Host.UI.WriteLine(message);
+            var finished = Engine.FinishDeviceCode(DeviceCodeWaitSeconds);
+            if (finished is not null)
+            {
+                cmdlet.ThrowTerminatingError(ErrorRecords.From(finished, 0, null));
+                return;
+            }
+            if (!bound.Contains("NoWelcome")) cmdlet.WriteObject("Welcome to Microsoft Graph!");
         }
 
         private static string Text(IDictionary bound, string name) => bound[name]?.ToString() ?? "";

@@ -159,6 +159,27 @@ namespace MgPresence.Runtime
             return Failure(error);
         }
 
+        /// <summary>Starts a device code sign-in; returns the message for the user, or the error.</summary>
+        public static (string Message, CallFailure? Error) BeginDeviceCode(string environment, string clientId, string tenantId, string scopes, uint timeoutSeconds)
+        {
+            using var start = Guarded(() => Session.BeginDeviceCode(new DeviceCodeRequest
+            {
+                environment = environment.Utf8(),
+                client_id = clientId.Utf8(),
+                tenant_id = tenantId.Utf8(),
+                scopes = scopes.Utf8(),
+                timeout_seconds = timeoutSeconds,
+            }));
+            return (start.message.String, Failure(start.error));
+        }
+
+        /// <summary>Waits for the user to complete the device code sign-in, then connects.</summary>
+        public static CallFailure? FinishDeviceCode(uint waitSeconds)
+        {
+            using var error = Guarded(() => Session.FinishDeviceCode(waitSeconds));
+            return Failure(error);
+        }
+
         public static CallFailure? Disconnect()
         {
             using var error = Guarded(() => Session.Disconnect());

@@ -141,6 +141,39 @@ Describe 'Connect-MgGraph sign-in' {
             Assert-Like 'EnvironmentNotConfigured,*' $err.FullyQualifiedErrorId
         }
 
+        It 'a user signs in with a device code (-Scopes -UseDeviceCode) and calls as themselves' {
+            $program = $env:MGPRESENCE_PWSH_PROGRAM
+            if (-not $program) { $program = [System.Environment]::ProcessPath }
+            $child = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$($script:ModulePath)'
+`$null = Add-MgEnvironment -Name Emulator -GraphEndpoint '$($script:EmulatorUrl)' -AzureADEndpoint '$($script:EmulatorUrl)'
+Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$tenantId' -UseDeviceCode -Environment Emulator -NoWelcome
+`$context = Get-MgContext
+`$Host.UI.WriteLine("context: `$(`$context.AuthType) `$(`$context.TokenCredentialType) `$(`$context.Account) `$(`$context.Scopes)")
+`$ok = Set-MgUserPresence -UserId '00000000-0000-0000-0000-0000000000a1' -SessionId '$appId' -Availability Away -Activity Away -PassThru
+`$Host.UI.WriteLine("set: `$ok")
+"@
+            $start = [System.Diagnostics.ProcessStartInfo]::new($program)
+            foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $child) { $start.ArgumentList.Add($a) }
+            $start.RedirectStandardOutput = $true
+            $start.RedirectStandardError = $true
+            $process = [System.Diagnostics.Process]::Start($start)
+            try {
+                $line = $process.StandardOutput.ReadLine()
+                Assert-Contains 'enter the code' "$line"
+                $userCode = [regex]::Match($line, 'enter the code (\S+) to').Groups[1].Value
+                Invoke-EmulatorControl '/_emulator/devicecode/complete' ('{"userCode":"' + $userCode + '","userId":"adele.vance@contoso.example"}')
+                $rest = $process.StandardOutput.ReadToEnd() + $process.StandardError.ReadToEnd()
+                Assert-True ($process.WaitForExit(60000)) 'the sign-in finished'
+                Assert-Equal 0 $process.ExitCode "child output: $rest"
+                Assert-Contains 'context: Delegated DeviceCode adele.vance@contoso.example Presence.ReadWrite' $rest
+                Assert-Contains 'set: True' $rest
+            } finally {
+                if (-not $process.HasExited) { $process.Kill($true) }
+            }
+        }
+
         It 'a token without the needed permission gets 403 as an error record' {
             Register-EmulatorApp -ClientId 'reader-app' -Roles 'Presence.Read.All' -Secrets 'reader-secret'
             $reader = [pscredential]::new('reader-app', [System.Net.NetworkCredential]::new('', 'reader-secret').SecurePassword)

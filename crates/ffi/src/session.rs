@@ -3,7 +3,8 @@
 //! runtime that drives HTTP, created on first use so that importing the module costs nothing.
 
 use crate::guard::ffi_guard;
-use crate::types::{CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, EnvironmentRequest, FfiError};
+use crate::types::{CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError};
+use mgpresence_graph::auth::{self, DeviceCodeChallenge};
 use interoptopus::ffi;
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory};
 use mgpresence_catalog::find_cmdlet;
@@ -20,11 +21,19 @@ struct Connection {
     custom_environments: Vec<Cloud>,
 }
 
+/// A device code sign-in between its start and its end.
+struct PendingDeviceCode {
+    challenge: DeviceCodeChallenge,
+    cloud: Cloud,
+    timeout: Option<Duration>,
+}
+
 /// The engine a PowerShell session talks to.
 #[ffi(service)]
 pub struct GraphSession {
     connection: RwLock<Connection>,
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
+    device_code: std::sync::Mutex<Option<PendingDeviceCode>>,
 }
 
 const _: () = {
@@ -210,7 +219,9 @@ impl GraphSession {
 impl GraphSession {
     /// A session that is not connected yet. Cheap: nothing starts until the first call.
     pub fn create() -> ffi::Result<Self, FfiError> {
-        ffi_guard(|| ffi::Ok(Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new() }))
+        ffi_guard(|| {
+            ffi::Ok(Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None) })
+        })
     }
 
     /// Connects with an access token to an environment (Global when empty). Returns the error, if any.
@@ -234,6 +245,69 @@ impl GraphSession {
                 Ok(())
             })();
             ffi::Ok(result.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error))
+        })
+    }
+
+    /// Starts a delegated device code sign-in; the message says where the user goes and which code to enter.
+    pub fn begin_device_code(&self, request: DeviceCodeRequest) -> ffi::Result<DeviceCodeStart, FfiError> {
+        ffi_guard(|| {
+            let started = (|| {
+                let cloud = self.find_environment(request.environment.as_str())?;
+                let scopes: Vec<String> = request.scopes.as_str().split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                let scopes = if scopes.is_empty() { vec!["User.Read".to_owned()] } else { scopes };
+                let mut config = GraphClientConfig::new(cloud.clone());
+                let timeout = (request.timeout_seconds > 0).then(|| Duration::from_secs(u64::from(request.timeout_seconds)));
+                if let Some(t) = timeout {
+                    config.timeout = t;
+                }
+                let http = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
+                let challenge = self
+                    .runtime()?
+                    .block_on(auth::start_device_code(
+                        http.http(),
+                        cloud.azure_ad_endpoint.as_str(),
+                        request.tenant_id.as_str(),
+                        request.client_id.as_str(),
+                        &scopes,
+                    ))
+                    .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
+                let message = challenge.message.clone();
+                *self.device_code.lock().expect("device code lock") = Some(PendingDeviceCode { challenge, cloud, timeout });
+                Ok::<_, CmdletError>(message)
+            })();
+            ffi::Ok(match started {
+                Ok(message) => DeviceCodeStart { message: text(message), error: CallError::none() },
+                Err(e) => DeviceCodeStart { message: text(""), error: CallError::from_cmdlet_error(&e) },
+            })
+        })
+    }
+
+    /// Waits (at most `wait_seconds`) for the user to complete the device code sign-in, then connects.
+    pub fn finish_device_code(&self, wait_seconds: u32) -> ffi::Result<CallError, FfiError> {
+        ffi_guard(|| {
+            let finished = (|| {
+                let pending = self.device_code.lock().expect("device code lock").take().ok_or_else(|| {
+                    call_error("NoDeviceCodeSignIn", "No device code sign-in was started.", ErrorCategory::InvalidOperation)
+                })?;
+                let mut config = GraphClientConfig::new(pending.cloud.clone());
+                if let Some(t) = pending.timeout {
+                    config.timeout = t;
+                }
+                let probe = GraphClient::new(config.clone()).map_err(|e| cmdlet_call::error_of_client(&e))?;
+                let token = self
+                    .runtime()?
+                    .block_on(auth::poll_device_code(probe.http(), &pending.challenge, Duration::from_secs(u64::from(wait_seconds.max(1)))))
+                    .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
+                config.credential = Some(Credential::DeviceCodeToken {
+                    token,
+                    client_id: pending.challenge.client_id.clone(),
+                    tenant_id: pending.challenge.tenant_id.clone(),
+                });
+                let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
+                self.connection.write().expect("connection lock").client = Some(client);
+                Ok::<_, CmdletError>(())
+            })();
+            ffi::Ok(finished.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error))
         })
     }
 

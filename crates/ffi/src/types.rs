@@ -110,3 +110,21 @@ pub struct EnvironmentRequest {
     pub graph_endpoint: ffi::String,
     pub azure_ad_endpoint: ffi::String,
 }
+
+/// Connect-MgGraph's delegated sign-in: a device code flow for `scopes` (space separated).
+#[ffi]
+pub struct DeviceCodeRequest {
+    pub environment: ffi::String,
+    pub client_id: ffi::String,
+    pub tenant_id: ffi::String,
+    pub scopes: ffi::String,
+    /// Client timeout in seconds; 0 for the default (300).
+    pub timeout_seconds: u32,
+}
+
+/// The device code sign-in that was started: the message to show the user, or why it could not start.
+#[ffi]
+pub struct DeviceCodeStart {
+    pub message: ffi::String,
+    pub error: CallError,
+}

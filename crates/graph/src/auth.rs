@@ -33,6 +33,8 @@ pub enum Credential {
     /// The endpoints come from the environment of the PowerShell session (IDENTITY_ENDPOINT, IDENTITY_HEADER,
     /// IMDS_ENDPOINT), passed in by the caller.
     ManagedIdentity { client_id: Option<String>, identity_endpoint: Option<String>, identity_header: Option<SecretString>, imds_endpoint: Option<String> },
+    /// A delegated token from a completed device code sign-in; it cannot be refreshed without the user.
+    DeviceCodeToken { token: SecretString, client_id: String, tenant_id: String },
 }
 
 impl std::fmt::Debug for Credential {
@@ -43,6 +45,7 @@ impl std::fmt::Debug for Credential {
             Self::ClientSecret { .. } => "Credential::ClientSecret",
             Self::ClientCertificate { .. } => "Credential::ClientCertificate",
             Self::ManagedIdentity { .. } => "Credential::ManagedIdentity",
+            Self::DeviceCodeToken { .. } => "Credential::DeviceCodeToken",
         })
     }
 }
@@ -54,6 +57,7 @@ impl Credential {
             Self::AccessToken(_) => "UserProvidedAccessToken",
             Self::ClientSecret { .. } | Self::ClientCertificate { .. } => "AppOnly",
             Self::ManagedIdentity { .. } => "ManagedIdentity",
+            Self::DeviceCodeToken { .. } => "Delegated",
         }
     }
 
@@ -64,12 +68,15 @@ impl Credential {
             Self::ClientSecret { .. } => "ClientSecret",
             Self::ClientCertificate { .. } => "ClientCertificate",
             Self::ManagedIdentity { .. } => "ManagedIdentity",
+            Self::DeviceCodeToken { .. } => "DeviceCode",
         }
     }
 
     pub fn client_id(&self) -> Option<&str> {
         match self {
-            Self::ClientSecret { client_id, .. } | Self::ClientCertificate { client_id, .. } => Some(client_id),
+            Self::ClientSecret { client_id, .. } | Self::ClientCertificate { client_id, .. } | Self::DeviceCodeToken { client_id, .. } => {
+                Some(client_id)
+            }
             Self::ManagedIdentity { client_id, .. } => client_id.as_deref(),
             Self::AccessToken(_) => None,
         }
@@ -77,7 +84,9 @@ impl Credential {
 
     pub fn tenant_id(&self) -> Option<&str> {
         match self {
-            Self::ClientSecret { tenant_id, .. } | Self::ClientCertificate { tenant_id, .. } => Some(tenant_id),
+            Self::ClientSecret { tenant_id, .. } | Self::ClientCertificate { tenant_id, .. } | Self::DeviceCodeToken { tenant_id, .. } => {
+                Some(tenant_id)
+            }
             _ => None,
         }
     }
@@ -149,14 +158,14 @@ impl TokenProvider {
 
     /// Whether a new token can be fetched (not for a token the user supplied).
     pub fn can_refresh(&self) -> bool {
-        !matches!(self.credential, Credential::AccessToken(_))
+        !matches!(self.credential, Credential::AccessToken(_) | Credential::DeviceCodeToken { .. })
     }
 
     /// The claims of the current token, read without verification (for Get-MgContext's Scopes and Account); `None`
     /// when there is no token yet or it is not a JWT.
     pub fn claims(&self) -> Option<serde_json::Value> {
         let token = match &self.credential {
-            Credential::AccessToken(t) => t.clone(),
+            Credential::AccessToken(t) | Credential::DeviceCodeToken { token: t, .. } => t.clone(),
             _ => self.cache.lock().expect("token cache lock").as_ref()?.token.clone(),
         };
         let payload = token.expose_secret().split('.').nth(1)?.to_owned();
@@ -170,7 +179,7 @@ impl TokenProvider {
 
     /// A token that is valid for at least [`REFRESH_MARGIN`] more.
     pub async fn token(&self, http: &reqwest::Client) -> Result<SecretString, AuthError> {
-        if let Credential::AccessToken(token) = &self.credential {
+        if let Credential::AccessToken(token) | Credential::DeviceCodeToken { token, .. } = &self.credential {
             return Ok(token.clone());
         }
         if let Some(cached) = self.cache.lock().expect("token cache lock").clone() {
@@ -189,7 +198,7 @@ impl TokenProvider {
 
     async fn fetch(&self, http: &reqwest::Client) -> Result<CachedToken, AuthError> {
         match &self.credential {
-            Credential::AccessToken(_) => unreachable!("handled by token()"),
+            Credential::AccessToken(_) | Credential::DeviceCodeToken { .. } => unreachable!("handled by token()"),
             Credential::ClientSecret { tenant_id, client_id, secret } => {
                 let form = [
                     ("grant_type", "client_credentials"),
@@ -302,4 +311,104 @@ pub fn client_assertion(client_id: &str, audience: &str, private_key_pem: &Secre
     jsonwebtoken::encode(&header, &claims, &key)
         .map(SecretString::from)
         .map_err(|_| AuthError::new("InvalidCertificate", "The client assertion could not be signed with the certificate's private key."))
+}
+
+/// A device code sign-in waiting for the user.
+pub struct DeviceCodeChallenge {
+    /// What to show the user (where to go, which code to enter).
+    pub message: String,
+    pub user_code: String,
+    device_code: SecretString,
+    interval: Duration,
+    expires_at: SystemTime,
+    token_endpoint: String,
+    pub client_id: String,
+    pub tenant_id: String,
+}
+
+#[derive(Deserialize)]
+struct DeviceCodeReply {
+    device_code: String,
+    user_code: String,
+    message: String,
+    #[serde(default)]
+    interval: Option<u64>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+/// Starts a device code sign-in for `scopes` (delegated Graph permissions).
+pub async fn start_device_code(
+    http: &reqwest::Client,
+    authority: &str,
+    tenant_id: &str,
+    client_id: &str,
+    scopes: &[String],
+) -> Result<DeviceCodeChallenge, AuthError> {
+    let authority = authority.trim_end_matches('/');
+    let mut scope: Vec<String> = scopes
+        .iter()
+        .map(|s| if s.contains("://") { s.clone() } else { format!("https://graph.microsoft.com/{s}") })
+        .collect();
+    scope.push("offline_access".into());
+    let url = format!("{authority}/{tenant_id}/oauth2/v2.0/devicecode");
+    let body = serde_urlencoded::to_string([("client_id", client_id), ("scope", &scope.join(" "))])
+        .map_err(|e| AuthError::new("InvalidRequest", e.to_string()))?;
+    let response = http
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| AuthError::new("AuthenticationFailed", format!("The device code request to {url} failed: {}", e.without_url())))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| AuthError::new("AuthenticationFailed", e.without_url().to_string()))?;
+    if !status.is_success() {
+        return Err(match serde_json::from_str::<OAuthErrorReply>(&text) {
+            Ok(e) => AuthError::new(&e.error, format!("{}: {}", e.error, e.error_description)),
+            Err(_) => AuthError::new("AuthenticationFailed", format!("{url} answered {status}")),
+        });
+    }
+    let reply: DeviceCodeReply = serde_json::from_str(&text).map_err(|_| AuthError::new("AuthenticationFailed", "The device code answer could not be read."))?;
+    Ok(DeviceCodeChallenge {
+        message: reply.message,
+        user_code: reply.user_code,
+        device_code: SecretString::from(reply.device_code),
+        interval: Duration::from_secs(reply.interval.unwrap_or(5).max(1)),
+        expires_at: SystemTime::now() + Duration::from_secs(reply.expires_in.unwrap_or(900)),
+        token_endpoint: format!("{authority}/{tenant_id}/oauth2/v2.0/token"),
+        client_id: client_id.to_owned(),
+        tenant_id: tenant_id.to_owned(),
+    })
+}
+
+/// Polls the token endpoint until the user completes the sign-in, the code expires, or `give_up_after` passes.
+pub async fn poll_device_code(http: &reqwest::Client, challenge: &DeviceCodeChallenge, give_up_after: Duration) -> Result<SecretString, AuthError> {
+    let deadline = std::cmp::min(challenge.expires_at, SystemTime::now() + give_up_after);
+    let mut interval = challenge.interval;
+    loop {
+        let body = serde_urlencoded::to_string([
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", challenge.client_id.as_str()),
+            ("device_code", challenge.device_code.expose_secret()),
+        ])
+        .map_err(|e| AuthError::new("InvalidRequest", e.to_string()))?;
+        let response = http
+            .post(&challenge.token_endpoint)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| AuthError::new("AuthenticationFailed", format!("The token request failed: {}", e.without_url())))?;
+        match read_token(response, "the token endpoint").await {
+            Ok(token) => return Ok(token.token),
+            Err(e) if e.code == "authorization_pending" => {}
+            Err(e) if e.code == "slow_down" => interval += Duration::from_secs(5),
+            Err(e) => return Err(e),
+        }
+        if SystemTime::now() + interval > deadline {
+            return Err(AuthError::new("expired_token", "The device code sign-in was not completed in time."));
+        }
+        tokio::time::sleep(interval).await;
+    }
 }

@@ -157,6 +157,11 @@ impl GraphClient {
         Ok(Self { config, http, tokens })
     }
 
+    /// The HTTP client (for sign-in requests that go to the identity provider).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The token provider of the connection.
     pub fn tokens(&self) -> Option<&TokenProvider> {
         self.tokens.as_deref()
