@@ -61,6 +61,30 @@ Describe 'Connect-MgGraph sign-in' {
             Assert-Like 'Bearer *' (Get-EmulatorRequest)[0].headers['authorization']
         }
 
+        It 'a revoked token gives one retry and then a clear error; an expired one is refreshed after one 401' {
+            Connect-MgGraph -ClientSecretCredential $secretCredential -TenantId $tenantId -Environment Emulator -NoWelcome
+            Assert-Equal $true (Set-PresenceOnce)
+            # Revocation covers every token issued up to this second, the fresh one of the retry included.
+            Invoke-EmulatorControl '/_emulator/tokens/revoke' '{}'
+            Clear-EmulatorRequest
+            $err = Get-ErrorFrom { Set-PresenceOnce }
+            Assert-Like 'InvalidAuthenticationToken,*' $err.FullyQualifiedErrorId
+            Assert-Contains 'revoked' $err.Exception.Message
+            Assert-Equal 2 (Get-EmulatorRequest).Count 'one retry, no more'
+            Invoke-EmulatorControl '/_emulator/clock' '{"advance":"PT2S"}'
+
+            Connect-MgGraph -ClientSecretCredential $secretCredential -TenantId $tenantId -Environment Emulator -NoWelcome
+            Invoke-EmulatorControl '/_emulator/clock' '{"advance":"PT61M"}'
+            try {
+                Clear-EmulatorRequest
+                Assert-Equal $true (Set-PresenceOnce)
+                Assert-Equal 2 (Get-EmulatorRequest).Count 'the 401 and the retry with a fresh token'
+            } finally {
+                # Client assertions are dated by the real clock; keep the emulator's clock near it.
+                Invoke-EmulatorControl '/_emulator/clock' '{"advance":"-PT61M"}'
+            }
+        }
+
         It 'a wrong secret fails at Connect-MgGraph with the identity provider''s reason, not the secret' {
             $wrong = [pscredential]::new($demoAppId, [System.Net.NetworkCredential]::new('', 'wrong-secret-value').SecurePassword)
             $err = Get-ErrorFrom { Connect-MgGraph -ClientSecretCredential $wrong -TenantId $tenantId -Environment Emulator -NoWelcome }

@@ -4,7 +4,8 @@
 //!   Authorization and Proxy-Authorization values are recorded as `<scheme> <redacted>`: secrets never leave the
 //!   request.
 //! - `POST /_emulator/faults` with a [`Fault`]; `DELETE /_emulator/faults` removes them all.
-//! - `POST /_emulator/clock` with `{"advance":"PT5M"}`; `GET /_emulator/clock` → `{"now", "offset"}`.
+//! - `POST /_emulator/clock` with `{"advance":"PT5M"}` (`"-PT5M"` moves it back); `GET /_emulator/clock` →
+//!   `{"now", "offset"}`.
 //! - `GET /_emulator/health` → `{"status":"ok"}`.
 //! - `POST /_emulator/auth` with `{"requireIssuedTokens": true|false}`; `GET` tells the mode and the tenant id.
 
@@ -164,9 +165,15 @@ pub struct ClockChange {
 }
 
 pub async fn advance_clock(State(state): State<Arc<AppState>>, Json(change): Json<ClockChange>) -> Response {
-    match change.advance.parse::<IsoDuration>() {
+    // A leading '-' moves the clock back (to undo an advance).
+    let (back, text) = match change.advance.trim().strip_prefix('-') {
+        Some(rest) => (true, rest.to_owned()),
+        None => (false, change.advance.clone()),
+    };
+    match text.parse::<IsoDuration>() {
         Ok(d) => {
-            state.clock.advance(d.as_signed_duration());
+            let by = d.as_signed_duration();
+            state.clock.advance(if back { -by } else { by });
             clock_json(&state).into_response()
         }
         Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"error": e.to_string()}))).into_response(),
