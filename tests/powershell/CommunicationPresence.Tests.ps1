@@ -113,8 +113,6 @@ Describe 'Proxy parameters' {
     It '-ProxyUseDefaultCredentials uses the system proxy settings' {
         # The process environment is where the system proxy settings live on Linux and macOS; .NET does not pass
         # environment changes to native code in the same process, so this runs in a child PowerShell.
-        $program = $env:MGPRESENCE_PWSH_PROGRAM
-        if (-not $program) { $program = [System.Environment]::ProcessPath }
         $script = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$($script:ModulePath)'
@@ -122,13 +120,11 @@ Import-Module '$($script:ModulePath)'
 Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', 'child-token').SecurePassword) -Environment Unreachable -NoWelcome
 Set-MgUserPresence -UserId 'via-system-proxy' -SessionId '$appId' -Availability Away -Activity Away -ProxyUseDefaultCredentials -PassThru
 "@
-        $start = [System.Diagnostics.ProcessStartInfo]::new($program)
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $script) { $start.ArgumentList.Add($a) }
-        foreach ($name in 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy', 'http_proxy') { $null = $start.Environment.Remove($name) }
-        $start.Environment['HTTP_PROXY'] = $script:EmulatorUrl
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $child = [System.Diagnostics.Process]::Start($start)
+        # Variable names are case-sensitive here, unlike a PowerShell hashtable's keys.
+        $environment = [hashtable]::new([StringComparer]::Ordinal)
+        foreach ($name in 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy', 'http_proxy') { $environment[$name] = $null }
+        $environment['HTTP_PROXY'] = $script:EmulatorUrl
+        $child = Start-ChildPowerShell $script -Environment $environment -RedirectError
         $output = $child.StandardOutput.ReadToEnd() + $child.StandardError.ReadToEnd()
         $child.WaitForExit()
         Assert-Equal 0 $child.ExitCode "child output: $output"

@@ -130,10 +130,9 @@ Describe 'Set-MgUserPresence common parameters' {
     }
 
     It '-WhatIf prints the operation and target Microsoft prints' {
-        $program = $env:MGPRESENCE_PWSH_PROGRAM
-        if (-not $program) { $program = [System.Environment]::ProcessPath }
-        $script = "Import-Module '$($script:ModulePath)'; Set-MgUserPresence -UserId u -SessionId s -Availability Away -Activity Away -WhatIf"
-        $text = (& $program -NoProfile -NonInteractive -Command $script) -join "`n"
+        $child = Start-ChildPowerShell "Import-Module '$($script:ModulePath)'; Set-MgUserPresence -UserId u -SessionId s -Availability Away -Activity Away -WhatIf"
+        $text = $child.StandardOutput.ReadToEnd()
+        $child.WaitForExit()
         Assert-Contains 'What if: Performing the operation "Set-MgUserPresence_SetExpanded" on target "Call remote ''POST /users/{user-id}/presence/microsoft.graph.setPresence'' operation".' $text
         Assert-Equal 0 (Get-EmulatorRequest).Count
     }
@@ -188,13 +187,7 @@ Describe 'Set-MgUserPresence common parameters' {
     }
 
     It '-Break waits for a debugger to attach, naming the process' {
-        $program = $env:MGPRESENCE_PWSH_PROGRAM
-        if (-not $program) { $program = [System.Environment]::ProcessPath }
-        $start = [System.Diagnostics.ProcessStartInfo]::new($program)
-        $command = "Import-Module '$($script:ModulePath)'; Set-MgUserPresence -UserId u -SessionId s -Availability Away -Activity Away -Break"
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $command) { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardOutput = $true
-        $child = [System.Diagnostics.Process]::Start($start)
+        $child = Start-ChildPowerShell "Import-Module '$($script:ModulePath)'; Set-MgUserPresence -UserId u -SessionId s -Availability Away -Activity Away -Break"
         try {
             $line = $child.StandardOutput.ReadLine()
             Assert-Contains "Waiting for a debugger to attach to process $($child.Id)" $line

@@ -166,8 +166,6 @@ Describe 'Connect-MgGraph sign-in' {
         }
 
         It 'a user signs in with a device code (-Scopes -UseDeviceCode) and calls as themselves' {
-            $program = $env:MGPRESENCE_PWSH_PROGRAM
-            if (-not $program) { $program = [System.Environment]::ProcessPath }
             $child = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$($script:ModulePath)'
@@ -178,11 +176,7 @@ Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$te
 `$ok = Set-MgUserPresence -UserId '00000000-0000-0000-0000-0000000000a1' -SessionId '$appId' -Availability Away -Activity Away -PassThru
 `$Host.UI.WriteLine("set: `$ok")
 "@
-            $start = [System.Diagnostics.ProcessStartInfo]::new($program)
-            foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $child) { $start.ArgumentList.Add($a) }
-            $start.RedirectStandardOutput = $true
-            $start.RedirectStandardError = $true
-            $process = [System.Diagnostics.Process]::Start($start)
+            $process = Start-ChildPowerShell $child -RedirectError
             try {
                 $line = $process.StandardOutput.ReadLine()
                 Assert-Contains 'enter the code' "$line"

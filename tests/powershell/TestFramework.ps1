@@ -69,6 +69,22 @@ function Get-SortedText {
     , $texts
 }
 
+# Starts a child PowerShell (the same program the tests run in) on a command, output redirected. $Environment entries
+# are set in the child's environment ($null removes one). Returns the process.
+function Start-ChildPowerShell {
+    param([Parameter(Mandatory, Position = 0)][string] $Command, [hashtable] $Environment = @{}, [switch] $RedirectError)
+    $program = $env:MGPRESENCE_PWSH_PROGRAM
+    if (-not $program) { $program = [System.Environment]::ProcessPath }
+    $start = [System.Diagnostics.ProcessStartInfo]::new($program)
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Command) { $start.ArgumentList.Add($a) }
+    foreach ($name in $Environment.Keys) {
+        if ($null -eq $Environment[$name]) { $null = $start.Environment.Remove($name) } else { $start.Environment[$name] = $Environment[$name] }
+    }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = [bool]$RedirectError
+    [System.Diagnostics.Process]::Start($start)
+}
+
 # Runs a script block that must fail; returns the ErrorRecord (terminating or not).
 function Get-ErrorFrom {
     param([Parameter(Mandatory, Position = 0)][scriptblock] $Body)
