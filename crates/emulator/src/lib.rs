@@ -6,6 +6,7 @@
 //! requests ([`control`], under `/_emulator/`). It is also an identity provider that issues and checks the tokens
 //! ([`identity`], [`identity_routes`]). See `docs/emulator.md`.
 
+pub mod batch;
 pub mod clock;
 pub mod control;
 pub mod graph_response;

@@ -40,6 +40,7 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         .route("/{version}/communications/presences", get(list_presences).post(create_presence))
         .route("/{version}/communications/presences/$count", get(count_presences))
         .route("/{version}/communications/{action}", post(communications_action))
+        .route("/{version}/$batch", post(crate::batch::batch))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_segment)
 }

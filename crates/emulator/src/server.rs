@@ -104,6 +104,8 @@ pub struct AppState {
     requests: Mutex<Vec<RecordedRequest>>,
     pub base_url: String,
     pub identity: Identity,
+    /// The Graph routes with their middleware, for `$batch` to run its requests through.
+    pub graph_router: std::sync::OnceLock<Router>,
 }
 
 impl AppState {
@@ -162,6 +164,7 @@ impl AppState {
 fn router(state: Arc<AppState>) -> Router {
     let graph = routes::graph_routes()
         .layer(axum::middleware::from_fn_with_state(state.clone(), control::graph_middleware));
+    let _ = state.graph_router.set(graph.clone().with_state(state.clone()));
     let control_routes = Router::new()
         .route("/_emulator/requests", get(control::list_requests).delete(control::clear_requests))
         .route("/_emulator/faults", axum::routing::post(control::add_fault).delete(control::clear_faults))
@@ -190,6 +193,7 @@ impl RunningEmulator {
         let state = Arc::new(AppState {
             identity,
             require_issued_tokens: std::sync::atomic::AtomicBool::new(config.require_issued_tokens),
+            graph_router: std::sync::OnceLock::new(),
             config,
             clock: EmulatorClock::default(),
             store: Mutex::new(PresenceStore::default()),
