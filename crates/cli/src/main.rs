@@ -50,6 +50,32 @@ struct ServeArgs {
     /// provider knows; without it, the demo directory of docs/emulator.md.
     #[arg(long, value_name = "FILE")]
     directory: Option<std::path::PathBuf>,
+    /// Requests per application per tenant in one throttling window.
+    #[arg(long, default_value_t = 10_000)]
+    throttle_requests: u32,
+    /// Reads (GET, getPresencesByUserId) per application per tenant in one throttling window.
+    #[arg(long, default_value_t = 1_500)]
+    throttle_reads: u32,
+    /// The throttling window in seconds.
+    #[arg(long, default_value_t = 30)]
+    throttle_window_seconds: u32,
+    /// Turn throttling off.
+    #[arg(long)]
+    no_throttling: bool,
+    /// Share (0..1) of requests answered 429 at random.
+    #[arg(long, default_value_t = 0.0)]
+    fault_429_rate: f64,
+    /// Share (0..1) of requests answered 503 at random.
+    #[arg(long, default_value_t = 0.0)]
+    fault_503_rate: f64,
+    /// Share (0..1) of requests answered 504 at random.
+    #[arg(long, default_value_t = 0.0)]
+    fault_504_rate: f64,
+    /// Share (0..1) of requests delayed by --delay-ms.
+    #[arg(long, default_value_t = 0.0)]
+    delay_rate: f64,
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
 }
 
 #[derive(Args)]
@@ -128,6 +154,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 bind: SocketAddr::new(args.bind, args.port),
                 expected_token: args.token,
                 require_issued_tokens: args.require_issued_tokens,
+                throttle: mgpresence_emulator::throttle::ThrottleLimits {
+                    enabled: !args.no_throttling,
+                    requests: args.throttle_requests,
+                    reads: args.throttle_reads,
+                    window_seconds: args.throttle_window_seconds,
+                },
+                fault_rates: mgpresence_emulator::throttle::FaultRates {
+                    throttled: args.fault_429_rate,
+                    unavailable: args.fault_503_rate,
+                    gateway_timeout: args.fault_504_rate,
+                    delayed: args.delay_rate,
+                    delay_ms: args.delay_ms,
+                    retry_after_seconds: 1,
+                },
                 ..EmulatorConfig::default()
             };
             if let Some(path) = &args.directory {

@@ -7,6 +7,7 @@
 //! - `POST /_emulator/clock` with `{"advance":"PT5M"}` (`"-PT5M"` moves it back); `GET /_emulator/clock` →
 //!   `{"now", "offset"}`.
 //! - `GET /_emulator/health` → `{"status":"ok"}`.
+//! - `GET/POST /_emulator/throttling` and `/_emulator/fault-rates` (see [`crate::throttle`]).
 //! - `POST /_emulator/auth` with `{"requireIssuedTokens": true|false}`; `GET` tells the mode and the tenant id.
 
 use crate::graph_response::{GraphFailure, RequestContext, add_correlation_headers};
@@ -35,6 +36,15 @@ pub struct RecordedRequest {
     pub headers: Map<String, Value>,
     /// The body as JSON when it is JSON, as a string otherwise, null when empty.
     pub body: Value,
+    /// When it arrived, by the emulator's clock.
+    #[serde(default)]
+    pub at: String,
+    /// The status the emulator answered with.
+    #[serde(default)]
+    pub status: u16,
+    /// The Retry-After the emulator answered with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<String>,
 }
 
 /// A failure the emulator answers matching requests with, instead of handling them.
@@ -84,12 +94,15 @@ pub async fn graph_middleware(State(state): State<Arc<AppState>>, request: Reque
         }
     };
     let path = parts.uri.path().to_owned();
-    state.record(RecordedRequest {
+    let recorded_index = state.record(RecordedRequest {
         method: parts.method.to_string(),
         path: path.clone(),
         query: parts.uri.query().map(str::to_owned),
         headers: recorded_headers(&parts.headers),
         body: recorded_body(&bytes),
+        at: state.clock.now().to_string(),
+        status: 0,
+        retry_after: None,
     });
 
     let mut response = if let Some(fault) = state.take_fault(parts.method.as_str(), &path) {
@@ -103,11 +116,15 @@ pub async fn graph_middleware(State(state): State<Arc<AppState>>, request: Reque
         .into_response_for(&ctx)
     } else if let Err(failure) = state.authenticate(parts.method.as_str(), &path, &parts.headers) {
         failure.into_response_for(&ctx)
+    } else if let Err(failure) = state.throttle(parts.method.as_str(), &path, &parts.headers).await {
+        failure.into_response_for(&ctx)
     } else {
         parts.extensions.insert(ctx.clone());
         next.run(Request::from_parts(parts, Body::from(bytes))).await
     };
     add_correlation_headers(response.headers_mut(), &ctx);
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    state.record_outcome(recorded_index, response.status().as_u16(), retry_after);
     response
 }
 
@@ -206,6 +223,26 @@ pub async fn get_auth(State(state): State<Arc<AppState>>) -> Json<Value> {
         "requireIssuedTokens": state.require_issued_tokens.load(std::sync::atomic::Ordering::SeqCst),
         "tenantId": state.identity.tenant_id(),
     }))
+}
+
+pub async fn get_throttling(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(serde_json::to_value(state.throttle.limits()).expect("limits serialize"))
+}
+
+/// `POST /_emulator/throttling {"enabled", "requests", "reads", "windowSeconds"}`.
+pub async fn set_throttling(State(state): State<Arc<AppState>>, Json(limits): Json<crate::throttle::ThrottleLimits>) -> Json<Value> {
+    state.throttle.set_limits(limits);
+    get_throttling(State(state)).await
+}
+
+pub async fn get_fault_rates(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(serde_json::to_value(state.throttle.rates()).expect("rates serialize"))
+}
+
+/// `POST /_emulator/fault-rates {"throttled", "unavailable", "gatewayTimeout", "delayed", "delayMs", "retryAfterSeconds"}`.
+pub async fn set_fault_rates(State(state): State<Arc<AppState>>, Json(rates): Json<crate::throttle::FaultRates>) -> Json<Value> {
+    state.throttle.set_rates(rates);
+    get_fault_rates(State(state)).await
 }
 
 pub async fn health() -> Json<Value> {

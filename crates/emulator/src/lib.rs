@@ -15,6 +15,7 @@ pub mod identity_routes;
 pub mod routes;
 pub mod server;
 pub mod store;
+pub mod throttle;
 
 pub use clock::EmulatorClock;
 pub use control::{Fault, RecordedRequest};

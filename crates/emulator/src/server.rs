@@ -26,6 +26,10 @@ pub struct EmulatorConfig {
     pub directory: Directory,
     /// The user `/me` stands for.
     pub signed_in_user: String,
+    /// Request limits per application per tenant (the documented presence limits by default).
+    pub throttle: crate::throttle::ThrottleLimits,
+    /// Random fault rates (none by default).
+    pub fault_rates: crate::throttle::FaultRates,
 }
 
 impl Default for EmulatorConfig {
@@ -36,6 +40,8 @@ impl Default for EmulatorConfig {
             require_issued_tokens: false,
             directory: demo_directory(),
             signed_in_user: DEMO_USER_ID.to_owned(),
+            throttle: crate::throttle::ThrottleLimits::default(),
+            fault_rates: crate::throttle::FaultRates::default(),
         }
     }
 }
@@ -79,6 +85,23 @@ pub fn demo_directory() -> Directory {
     }
 }
 
+/// The throttling key of a bearer token: tenant and application of a JWT, else the token itself.
+fn application_key(authorization: &str) -> String {
+    use jsonwebtoken::dangerous::insecure_decode;
+    let token = authorization.split_whitespace().nth(1).unwrap_or_default();
+    #[derive(serde::Deserialize)]
+    struct Who {
+        #[serde(default)]
+        appid: String,
+        #[serde(default)]
+        tid: String,
+    }
+    match insecure_decode::<Who>(token) {
+        Ok(data) => format!("{}/{}", data.claims.tid, data.claims.appid),
+        Err(_) => format!("token/{token}"),
+    }
+}
+
 /// What a Graph request needs, from its method and path.
 fn access_for(method: &str, path: &str) -> Access {
     let me = path.split('/').nth(2) == Some("me");
@@ -106,11 +129,22 @@ pub struct AppState {
     pub identity: Identity,
     /// The Graph routes with their middleware, for `$batch` to run its requests through.
     pub graph_router: std::sync::OnceLock<Router>,
+    pub throttle: crate::throttle::Throttle,
 }
 
 impl AppState {
-    pub(crate) fn record(&self, r: RecordedRequest) {
-        self.requests.lock().expect("requests lock").push(r);
+    /// Records a request; returns its index, for [`Self::record_outcome`].
+    pub(crate) fn record(&self, r: RecordedRequest) -> usize {
+        let mut requests = self.requests.lock().expect("requests lock");
+        requests.push(r);
+        requests.len() - 1
+    }
+
+    pub(crate) fn record_outcome(&self, index: usize, status: u16, retry_after: Option<String>) {
+        if let Some(r) = self.requests.lock().expect("requests lock").get_mut(index) {
+            r.status = status;
+            r.retry_after = retry_after;
+        }
     }
 
     /// Every request received so far (control requests excluded).
@@ -129,6 +163,27 @@ impl AppState {
             *times -= 1;
         }
         Some(fault.clone())
+    }
+
+    /// Applies throttling and random faults to an authenticated request.
+    pub(crate) async fn throttle(&self, method: &str, path: &str, headers: &HeaderMap) -> Result<(), GraphFailure> {
+        if let Some(delay) = self.throttle.delay() {
+            tokio::time::sleep(delay).await;
+        }
+        let token = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let key = application_key(token);
+        let is_read = matches!(access_for(method, path), Access::Read | Access::SelfRead);
+        match self.throttle.check(&key, is_read, self.clock.now()) {
+            crate::throttle::Verdict::Pass => Ok(()),
+            crate::throttle::Verdict::Throttled { retry_after } => Err(GraphFailure {
+                retry_after: Some(retry_after),
+                ..GraphFailure::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", format!("Too many requests. Retry after {retry_after} seconds."))
+            }),
+            crate::throttle::Verdict::Unavailable => {
+                Err(GraphFailure::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is temporarily unavailable."))
+            }
+            crate::throttle::Verdict::GatewayTimeout => Err(GraphFailure::new(StatusCode::GATEWAY_TIMEOUT, "GatewayTimeout", "The gateway timed out.")),
+        }
     }
 
     pub(crate) fn authenticate(&self, method: &str, path: &str, headers: &HeaderMap) -> Result<(), GraphFailure> {
@@ -170,7 +225,9 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/_emulator/faults", axum::routing::post(control::add_fault).delete(control::clear_faults))
         .route("/_emulator/clock", get(control::get_clock).post(control::advance_clock))
         .route("/_emulator/health", get(control::health))
-        .route("/_emulator/auth", get(control::get_auth).post(control::set_auth));
+        .route("/_emulator/auth", get(control::get_auth).post(control::set_auth))
+        .route("/_emulator/throttling", get(control::get_throttling).post(control::set_throttling))
+        .route("/_emulator/fault-rates", get(control::get_fault_rates).post(control::set_fault_rates));
     control_routes.merge(crate::identity_routes::identity_routes()).merge(graph).with_state(state)
 }
 
@@ -194,6 +251,7 @@ impl RunningEmulator {
             identity,
             require_issued_tokens: std::sync::atomic::AtomicBool::new(config.require_issued_tokens),
             graph_router: std::sync::OnceLock::new(),
+            throttle: crate::throttle::Throttle::new(config.throttle, config.fault_rates),
             config,
             clock: EmulatorClock::default(),
             store: Mutex::new(PresenceStore::default()),

@@ -1,0 +1,202 @@
+//! Throttling and random faults, as Graph applies them to presence (graph-presence-api.md §5.2):
+//!
+//! - per application (the token's `appid`, or the token itself when it is not one the emulator issued) and tenant, a
+//!   sliding window of requests: by default 1,500 reads (GET, getPresencesByUserId) and 10,000 requests in all per
+//!   30 seconds, by the emulator's clock. Past a limit the answer is 429 with `Retry-After` (whole seconds until the
+//!   window has room);
+//! - random faults at configurable rates: 429 (with Retry-After), 503, 504, and an added delay.
+//!
+//! Both are set by CLI flags and changed at run time through `/_emulator/throttling` and `/_emulator/fault-rates`.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Request limits per application per tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThrottleLimits {
+    pub enabled: bool,
+    /// All presence requests in one window.
+    pub requests: u32,
+    /// Reads (GET, getPresencesByUserId) in one window.
+    pub reads: u32,
+    pub window_seconds: u32,
+}
+
+impl Default for ThrottleLimits {
+    fn default() -> Self {
+        Self { enabled: true, requests: 10_000, reads: 1_500, window_seconds: 30 }
+    }
+}
+
+/// Random fault rates, each from 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultRates {
+    #[serde(default)]
+    pub throttled: f64,
+    #[serde(default)]
+    pub unavailable: f64,
+    #[serde(default)]
+    pub gateway_timeout: f64,
+    /// Share of requests that wait `delay_ms` before being handled.
+    #[serde(default)]
+    pub delayed: f64,
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// The Retry-After of injected 429s, in seconds.
+    #[serde(default)]
+    pub retry_after_seconds: u64,
+}
+
+/// What the throttle decides for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// 429 with this Retry-After.
+    Throttled { retry_after: u64 },
+    Unavailable,
+    GatewayTimeout,
+}
+
+#[derive(Default)]
+struct Windows {
+    all: VecDeque<Timestamp>,
+    reads: VecDeque<Timestamp>,
+}
+
+/// The throttle's state.
+pub struct Throttle {
+    limits: Mutex<ThrottleLimits>,
+    rates: Mutex<FaultRates>,
+    windows: Mutex<HashMap<String, Windows>>,
+    random: AtomicU64,
+}
+
+impl std::fmt::Debug for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throttle").field("limits", &self.limits()).field("rates", &self.rates()).finish_non_exhaustive()
+    }
+}
+
+impl Throttle {
+    pub fn new(limits: ThrottleLimits, rates: FaultRates) -> Self {
+        let seed = uuid::Uuid::new_v4().as_u64_pair().0 | 1;
+        Self { limits: Mutex::new(limits), rates: Mutex::new(rates), windows: Mutex::new(HashMap::new()), random: AtomicU64::new(seed) }
+    }
+
+    pub fn limits(&self) -> ThrottleLimits {
+        *self.limits.lock().expect("limits lock")
+    }
+
+    pub fn set_limits(&self, limits: ThrottleLimits) {
+        *self.limits.lock().expect("limits lock") = limits;
+        self.windows.lock().expect("windows lock").clear();
+    }
+
+    pub fn rates(&self) -> FaultRates {
+        *self.rates.lock().expect("rates lock")
+    }
+
+    pub fn set_rates(&self, rates: FaultRates) {
+        *self.rates.lock().expect("rates lock") = rates;
+    }
+
+    /// A number in [0, 1) (xorshift; good enough for fault injection).
+    fn next_unit(&self) -> f64 {
+        let mut x = self.random.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Whether to delay this request (and how long).
+    pub fn delay(&self) -> Option<std::time::Duration> {
+        let rates = self.rates();
+        (rates.delayed > 0.0 && rates.delay_ms > 0 && self.next_unit() < rates.delayed)
+            .then(|| std::time::Duration::from_millis(rates.delay_ms))
+    }
+
+    /// Decides one request of `key` (application and tenant) at `now`.
+    pub fn check(&self, key: &str, is_read: bool, now: Timestamp) -> Verdict {
+        let rates = self.rates();
+        let roll = self.next_unit();
+        if roll < rates.throttled {
+            return Verdict::Throttled { retry_after: rates.retry_after_seconds };
+        }
+        if roll < rates.throttled + rates.unavailable {
+            return Verdict::Unavailable;
+        }
+        if roll < rates.throttled + rates.unavailable + rates.gateway_timeout {
+            return Verdict::GatewayTimeout;
+        }
+        let limits = self.limits();
+        if !limits.enabled {
+            return Verdict::Pass;
+        }
+        let window = SignedDuration::from_secs(i64::from(limits.window_seconds));
+        let mut windows = self.windows.lock().expect("windows lock");
+        let w = windows.entry(key.to_owned()).or_default();
+        for q in [&mut w.all, &mut w.reads] {
+            while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
+                q.pop_front();
+            }
+        }
+        let full = |q: &VecDeque<Timestamp>, limit: u32| (q.len() as u64 >= u64::from(limit)).then(|| q.front().copied()).flatten();
+        let blocked_since = full(&w.all, limits.requests).or_else(|| if is_read { full(&w.reads, limits.reads) } else { None });
+        if let Some(oldest) = blocked_since {
+            let wait = window - now.duration_since(oldest);
+            let seconds = (wait.as_millis() as u64).div_ceil(1000).max(1);
+            return Verdict::Throttled { retry_after: seconds };
+        }
+        w.all.push_back(now);
+        if is_read {
+            w.reads.push_back(now);
+        }
+        Verdict::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    #[test]
+    fn a_full_window_throttles_until_its_oldest_request_leaves() {
+        let t = Throttle::new(ThrottleLimits { enabled: true, requests: 3, reads: 2, window_seconds: 30 }, FaultRates::default());
+        assert_eq!(t.check("app", false, at(0)), Verdict::Pass);
+        assert_eq!(t.check("app", false, at(10)), Verdict::Pass);
+        assert_eq!(t.check("app", false, at(20)), Verdict::Pass);
+        assert_eq!(t.check("app", false, at(25)), Verdict::Throttled { retry_after: 5 });
+        assert_eq!(t.check("other", false, at(25)), Verdict::Pass, "limits are per application");
+        assert_eq!(t.check("app", false, at(30)), Verdict::Pass);
+    }
+
+    #[test]
+    fn reads_have_their_own_lower_limit() {
+        let t = Throttle::new(ThrottleLimits { enabled: true, requests: 10, reads: 2, window_seconds: 30 }, FaultRates::default());
+        assert_eq!(t.check("app", true, at(0)), Verdict::Pass);
+        assert_eq!(t.check("app", true, at(1)), Verdict::Pass);
+        assert!(matches!(t.check("app", true, at(2)), Verdict::Throttled { .. }));
+        assert_eq!(t.check("app", false, at(2)), Verdict::Pass, "writes are not read-limited");
+    }
+
+    #[test]
+    fn fault_rates_come_out_near_their_setting() {
+        let t = Throttle::new(ThrottleLimits { enabled: false, ..ThrottleLimits::default() }, FaultRates { throttled: 0.2, unavailable: 0.1, ..FaultRates::default() });
+        let verdicts: Vec<Verdict> = (0..10_000).map(|i| t.check("app", false, at(i))).collect();
+        let throttled = verdicts.iter().filter(|v| matches!(v, Verdict::Throttled { .. })).count();
+        let unavailable = verdicts.iter().filter(|v| **v == Verdict::Unavailable).count();
+        assert!((1_700..2_300).contains(&throttled), "{throttled}");
+        assert!((800..1_200).contains(&unavailable), "{unavailable}");
+    }
+}
