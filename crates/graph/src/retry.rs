@@ -1,6 +1,7 @@
 //! Microsoft's retry policy (kiota `RetryHandler`, mg-cmdlet-behavior.md §2.14): retry 429, 503 and 504; wait
-//! `Retry-After` (seconds or an HTTP date) when the service sends it, otherwise `delay × 2^n`; never wait longer than
-//! 180 seconds at once; give up after `max_retries` and return the last response.
+//! `Retry-After` (seconds or an HTTP date) when the service sends it, otherwise `delay × 2^n` plus a random jitter of
+//! up to the same again (so many clients backing off do not retry in step); never wait longer than 180 seconds at
+//! once; give up after `max_retries` and return the last response.
 
 use std::time::{Duration, SystemTime};
 
@@ -34,6 +35,7 @@ impl RetryPolicy {
             .with_factor(2.0)
             .with_max_delay(self.max_delay)
             .with_max_times(self.max_retries)
+            .with_jitter()
     }
 }
 
@@ -58,9 +60,13 @@ mod tests {
     use backon::BackoffBuilder;
 
     #[test]
-    fn default_schedule_is_3_6_12_seconds() {
+    fn default_schedule_is_3_6_12_seconds_plus_jitter() {
         let delays: Vec<_> = RetryPolicy::default().backoff().build().collect();
-        assert_eq!(delays, [Duration::from_secs(3), Duration::from_secs(6), Duration::from_secs(12)]);
+        assert_eq!(delays.len(), 3);
+        for (delay, base) in delays.iter().zip([3u64, 6, 12]) {
+            let base = Duration::from_secs(base);
+            assert!(*delay >= base && *delay <= base * 2, "{delay:?} for a base of {base:?}");
+        }
     }
 
     #[test]
