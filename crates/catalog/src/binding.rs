@@ -28,6 +28,7 @@ pub enum ErrorCategory {
     OperationTimeout,
     LimitsExceeded,
     SecurityError,
+    OperationStopped,
 }
 
 /// Why a cmdlet call failed: refused before anything was sent, or answered with an error.

@@ -3,12 +3,14 @@
 //! - [`cloud`]: the national clouds and custom environments (service roots and sign-in endpoints).
 //! - [`auth`]: getting tokens — user-supplied, client secret, certificate assertion, managed identity — cached and
 //!   refreshed.
+//! - [`bulk`]: one cmdlet call for many users through `$batch`, retrying throttled items, an outcome per item.
 //! - [`client`]: the reqwest client — bearer token, `client-request-id`, user agent, proxy, timeouts.
 //! - [`retry`]: Microsoft's retry policy (429/503/504, `Retry-After`, exponential backoff, `Retry-Attempt`).
 //! - [`cmdlet_call`]: one catalog cmdlet call end to end (bind, send, map), shared by the FFI layer and the CLI.
 //! - [`trace`]: the request/response text the cmdlets write to the debug stream (Authorization never shown).
 
 pub mod auth;
+pub mod bulk;
 pub mod client;
 pub mod cmdlet_call;
 pub mod cloud;
