@@ -72,7 +72,8 @@
         'Disconnect-MgGraph',
         'Get-MgContext',
         'Add-MgEnvironment',
-        'Get-MgEnvironment'
+        'Get-MgEnvironment',
+        'Invoke-MgBulkUserPresence'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

@@ -4,5 +4,6 @@
 # exactly the ones the manifest lists.
 . "$PSScriptRoot/MgPresence.Cmdlets.ps1"
 . "$PSScriptRoot/MgPresence.Authentication.ps1"
+. "$PSScriptRoot/MgPresence.Bulk.ps1"
 
-Export-ModuleMember -Function ($script:MgPresenceCmdletNames + $script:MgPresenceAuthenticationNames)
+Export-ModuleMember -Function ($script:MgPresenceCmdletNames + $script:MgPresenceAuthenticationNames + $script:MgPresenceBulkNames)

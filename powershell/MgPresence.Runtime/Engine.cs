@@ -180,6 +180,25 @@ namespace MgPresence.Runtime
             return Failure(error);
         }
 
+        /// <summary>Runs a bulk call; returns the outcomes JSON array, or the error.</summary>
+        public static (string OutcomesJson, CallFailure? Error) InvokeBulk(string cmdlet, string parameterSet, string itemsJson, uint concurrency)
+        {
+            using var result = Guarded(() => Session.InvokeBulk(new BulkCall
+            {
+                cmdlet = cmdlet.Utf8(),
+                parameter_set = parameterSet.Utf8(),
+                items_json = itemsJson.Utf8(),
+                concurrency = concurrency,
+            }));
+            return (result.outcomes_json.String, Failure(result.error));
+        }
+
+        /// <summary>How many items of the running bulk call are finished.</summary>
+        public static uint BulkProgress() => Guarded(() => Session.BulkProgress());
+
+        /// <summary>Stops the running bulk call.</summary>
+        public static void CancelBulk() => Guarded(() => Session.CancelBulk());
+
         public static CallFailure? Disconnect()
         {
             using var error = Guarded(() => Session.Disconnect());

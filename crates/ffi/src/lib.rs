@@ -15,7 +15,7 @@ use interoptopus::inventory::RustInventory;
 use interoptopus::{builtins_string, ffi, function, guard as api_guard, service};
 
 pub use session::GraphSession;
-pub use types::{CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError};
+pub use types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError};
 
 /// The library version.
 #[ffi]

@@ -3,7 +3,7 @@
 //! runtime that drives HTTP, created on first use so that importing the module costs nothing.
 
 use crate::guard::ffi_guard;
-use crate::types::{CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError};
+use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError};
 use mgpresence_graph::auth::{self, DeviceCodeChallenge};
 use interoptopus::ffi;
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory};
@@ -34,6 +34,8 @@ pub struct GraphSession {
     connection: RwLock<Connection>,
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
     device_code: std::sync::Mutex<Option<PendingDeviceCode>>,
+    /// The bulk run in progress: its cancel flag and progress counter.
+    bulk: std::sync::Mutex<Option<mgpresence_graph::bulk::BulkOptions>>,
 }
 
 const _: () = {
@@ -220,7 +222,7 @@ impl GraphSession {
     /// A session that is not connected yet. Cheap: nothing starts until the first call.
     pub fn create() -> ffi::Result<Self, FfiError> {
         ffi_guard(|| {
-            ffi::Ok(Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None) })
+            ffi::Ok(Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None), bulk: std::sync::Mutex::new(None) })
         })
     }
 
@@ -308,6 +310,80 @@ impl GraphSession {
                 Ok::<_, CmdletError>(())
             })();
             ffi::Ok(finished.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error))
+        })
+    }
+
+    /// Runs a bulk call through `$batch` and returns an outcome per item. Blocks until done or cancelled.
+    pub fn invoke_bulk(&self, call: BulkCall) -> ffi::Result<BulkResult, FfiError> {
+        ffi_guard(|| {
+            let result = (|| {
+                let cmdlet = find_cmdlet(call.cmdlet.as_str()).ok_or_else(|| {
+                    call_error("UnknownCmdlet", format!("'{}' is not an MgPresence cmdlet.", call.cmdlet.as_str()), ErrorCategory::InvalidArgument)
+                })?;
+                let items: Vec<Value> = match serde_json::from_str(call.items_json.as_str()) {
+                    Ok(Value::Array(items)) => items,
+                    _ => return Err(call_error("InvalidBoundParameters", "The bulk items are not a JSON array.", ErrorCategory::InvalidArgument)),
+                };
+                let items: Vec<mgpresence_graph::bulk::BulkItem> = items
+                    .into_iter()
+                    .map(|item| {
+                        let bound = item.as_object().cloned().unwrap_or_default();
+                        let key = ["UserId", "PresenceId"]
+                            .iter()
+                            .find_map(|k| bound.iter().find(|(name, _)| name.eq_ignore_ascii_case(k)).and_then(|(_, v)| v.as_str()))
+                            .unwrap_or_default()
+                            .to_owned();
+                        mgpresence_graph::bulk::BulkItem { key, bound }
+                    })
+                    .collect();
+                let client = self
+                    .connection
+                    .read()
+                    .expect("connection lock")
+                    .client
+                    .clone()
+                    .ok_or_else(|| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::NotConnected))?;
+                let options = mgpresence_graph::bulk::BulkOptions { concurrency: call.concurrency.clamp(1, 16) as usize, ..Default::default() };
+                *self.bulk.lock().expect("bulk lock") = Some(options.clone());
+                let outcomes = self.runtime()?.block_on(mgpresence_graph::bulk::run_bulk(&client, &cmdlet, call.parameter_set.as_str(), items, &options));
+                *self.bulk.lock().expect("bulk lock") = None;
+                let json: Vec<Value> = outcomes
+                    .iter()
+                    .map(|o| {
+                        json!({
+                            "UserId": o.key,
+                            "Succeeded": o.error.is_none(),
+                            "Status": o.status,
+                            "ErrorCode": o.error.as_ref().map(|e| e.error_id.clone()),
+                            "ErrorMessage": o.error.as_ref().map(|e| e.message.lines().next().unwrap_or_default().to_owned()),
+                            "Attempts": o.attempts,
+                        })
+                    })
+                    .collect();
+                Ok::<_, CmdletError>(Value::Array(json).to_string())
+            })();
+            ffi::Ok(match result {
+                Ok(outcomes) => BulkResult { outcomes_json: text(outcomes), error: CallError::none() },
+                Err(e) => BulkResult { outcomes_json: text("[]"), error: CallError::from_cmdlet_error(&e) },
+            })
+        })
+    }
+
+    /// How many items of the bulk run in progress are finished.
+    pub fn bulk_progress(&self) -> ffi::Result<u32, FfiError> {
+        ffi_guard(|| {
+            let done = self.bulk.lock().expect("bulk lock").as_ref().map_or(0, |o| o.done.load(std::sync::atomic::Ordering::Relaxed));
+            ffi::Ok(u32::try_from(done).unwrap_or(u32::MAX))
+        })
+    }
+
+    /// Stops the bulk run in progress: items not yet sent end as "not sent".
+    pub fn cancel_bulk(&self) -> ffi::Result<u8, FfiError> {
+        ffi_guard(|| {
+            if let Some(options) = self.bulk.lock().expect("bulk lock").as_ref() {
+                options.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            ffi::Ok(1)
         })
     }
 

@@ -128,3 +128,20 @@ pub struct DeviceCodeStart {
     pub message: ffi::String,
     pub error: CallError,
 }
+
+/// A bulk call: one cmdlet for many items (`items_json`: a JSON array of bound-parameter objects).
+#[ffi]
+pub struct BulkCall {
+    pub cmdlet: ffi::String,
+    pub parameter_set: ffi::String,
+    pub items_json: ffi::String,
+    /// Batches in flight at once (1 to 16).
+    pub concurrency: u32,
+}
+
+/// The outcomes of a bulk call (a JSON array, one object per item, in item order), or why it could not run.
+#[ffi]
+pub struct BulkResult {
+    pub outcomes_json: ffi::String,
+    pub error: CallError,
+}

@@ -65,11 +65,12 @@ pub fn build(root: &Path) -> Result<Built> {
         std::fs::remove_dir_all(&module_dir).with_context(|| format!("cannot clear {}", module_dir.display()))?;
     }
     std::fs::create_dir_all(module_dir.join("bin"))?;
-    let copies: [(PathBuf, &str); 8] = [
+    let copies: [(PathBuf, &str); 9] = [
         (root.join("generated/MgPresence.psd1"), "MgPresence.psd1"),
         (root.join("powershell/MgPresence.psm1"), "MgPresence.psm1"),
         (root.join("generated/MgPresence.Cmdlets.ps1"), "MgPresence.Cmdlets.ps1"),
         (root.join("powershell/MgPresence.Authentication.ps1"), "MgPresence.Authentication.ps1"),
+        (root.join("powershell/MgPresence.Bulk.ps1"), "MgPresence.Bulk.ps1"),
         (root.join("generated/MgPresence.format.ps1xml"), "MgPresence.format.ps1xml"),
         (runtime_out.join("MgPresence.Runtime.dll"), "bin/MgPresence.Runtime.dll"),
         (runtime_out.join("MgPresence.Runtime.pdb"), "bin/MgPresence.Runtime.pdb"),
