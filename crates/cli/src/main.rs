@@ -30,6 +30,49 @@ enum Command {
     Set(SetArgs),
     /// Get a user's presence (Get-MgUserPresence).
     Get(GetArgs),
+    /// Set or clear the presence of many users from a CSV or JSON-lines file, through $batch.
+    Bulk(BulkArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BulkAction {
+    Set,
+    Clear,
+    SetPreferred,
+    ClearPreferred,
+}
+
+#[derive(Args)]
+struct BulkArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// A CSV file with a UserId column (and optionally SessionId, Availability, Activity, ExpirationDuration), or a
+    /// JSON-lines file of such objects (`.jsonl`, or --jsonl).
+    #[arg(long)]
+    file: std::path::PathBuf,
+    /// Read the file as JSON lines.
+    #[arg(long)]
+    jsonl: bool,
+    #[arg(long, value_enum, default_value = "set")]
+    action: BulkAction,
+    #[arg(long)]
+    session_id: Option<String>,
+    #[arg(long)]
+    availability: Option<String>,
+    #[arg(long)]
+    activity: Option<String>,
+    /// ISO 8601 duration.
+    #[arg(long)]
+    expiration_duration: Option<String>,
+    /// Batches in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
+    concurrency: u16,
+    /// Retries of throttled or unavailable requests (Microsoft's default is 3).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(0..=10))]
+    max_retries: u16,
+    /// Write the outcomes (JSON lines) here instead of standard output.
+    #[arg(long)]
+    output: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -121,6 +164,10 @@ struct GetArgs {
 }
 
 fn client(connection: &Connection) -> Result<GraphClient, String> {
+    client_with_retries(connection, None)
+}
+
+fn client_with_retries(connection: &Connection, max_retries: Option<usize>) -> Result<GraphClient, String> {
     let cloud = match &connection.endpoint {
         Some(endpoint) => Cloud::custom("Custom", endpoint, endpoint).map_err(|e| e.to_string())?,
         None => Cloud::built_in()
@@ -132,6 +179,9 @@ fn client(connection: &Connection) -> Result<GraphClient, String> {
         .map_err(|_| format!("no access token: set the environment variable {}", connection.token_variable))?;
     let mut config = GraphClientConfig::new(cloud);
     config.credential = Some(mgpresence_graph::Credential::AccessToken(SecretString::from(token)));
+    if let Some(retries) = max_retries {
+        config.retry.max_retries = retries;
+    }
     GraphClient::new(config).map_err(|e| e.to_string())
 }
 
@@ -194,6 +244,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             call(&args.connection, "Set-MgUserPresence", "SetExpanded", bound).await?;
             Ok(())
         }
+        Command::Bulk(args) => bulk(args).await,
         Command::Get(args) => {
             let output = call(&args.connection, "Get-MgUserPresence", "Get", json!({"UserId": args.user_id})).await?;
             for mut item in output {
@@ -205,6 +256,102 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The rows of a CSV or JSON-lines file, as bound-parameter objects.
+fn read_rows(args: &BulkArgs) -> Result<Vec<Map<String, Value>>, String> {
+    let path = &args.file;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let jsonl = args.jsonl || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
+    if jsonl {
+        return text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(n, l)| match serde_json::from_str::<Value>(l) {
+                Ok(Value::Object(map)) => Ok(map),
+                _ => Err(format!("{} line {}: not a JSON object", path.display(), n + 1)),
+            })
+            .collect();
+    }
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(headers.iter().zip(record.iter()).filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_owned(), Value::String(v.to_owned()))).collect())
+        })
+        .collect()
+}
+
+async fn bulk(args: BulkArgs) -> Result<(), String> {
+    let (verb_noun, set, members): (&str, &str, &[&str]) = match args.action {
+        BulkAction::Set => ("Set-MgUserPresence", "SetExpanded", &["SessionId", "Availability", "Activity", "ExpirationDuration"]),
+        BulkAction::Clear => ("Clear-MgUserPresence", "ClearExpanded", &["SessionId"]),
+        BulkAction::SetPreferred => ("Set-MgUserPresenceUserPreferredPresence", "SetExpanded", &["Availability", "Activity", "ExpirationDuration"]),
+        BulkAction::ClearPreferred => ("Clear-MgUserPresenceUserPreferredPresence", "Clear", &[]),
+    };
+    let name = if args.connection.beta { verb_noun.replacen("-Mg", "-MgBeta", 1) } else { verb_noun.to_owned() };
+    let cmdlet = find_cmdlet(&name).ok_or_else(|| format!("no cmdlet {name}"))?;
+    let defaults: [(&str, &Option<String>); 4] = [
+        ("SessionId", &args.session_id),
+        ("Availability", &args.availability),
+        ("Activity", &args.activity),
+        ("ExpirationDuration", &args.expiration_duration),
+    ];
+    let items: Vec<mgpresence_graph::bulk::BulkItem> = read_rows(&args)?
+        .into_iter()
+        .map(|row| {
+            let field = |key: &str| row.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.clone());
+            let user = field("UserId").or_else(|| field("Id")).unwrap_or(Value::Null);
+            let mut bound = Map::new();
+            bound.insert("UserId".into(), user.clone());
+            for member in members {
+                let default = defaults.iter().find(|(k, _)| k == member).and_then(|(_, v)| (*v).clone()).map(Value::String);
+                if let Some(value) = field(member).or(default) {
+                    bound.insert((*member).to_owned(), value);
+                }
+            }
+            mgpresence_graph::bulk::BulkItem { key: user.as_str().unwrap_or_default().to_owned(), bound }
+        })
+        .collect();
+    let total = items.len() as u64;
+    let client = client_with_retries(&args.connection, Some(usize::from(args.max_retries)))?;
+    let options = mgpresence_graph::bulk::BulkOptions { concurrency: usize::from(args.concurrency), ..Default::default() };
+    let progress = indicatif::ProgressBar::new(total);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} users {per_sec} eta {eta}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let cancel = options.cancel.clone();
+    let run = mgpresence_graph::bulk::run_bulk(&client, &cmdlet, set, items, &options);
+    tokio::pin!(run);
+    let outcomes = loop {
+        tokio::select! {
+            outcomes = &mut run => break outcomes,
+            _ = tokio::signal::ctrl_c() => cancel.store(true, std::sync::atomic::Ordering::SeqCst),
+            () = tokio::time::sleep(std::time::Duration::from_millis(100)) => progress.set_position(options.done.load(std::sync::atomic::Ordering::Relaxed) as u64),
+        }
+    };
+    progress.finish_and_clear();
+    let mut lines = String::new();
+    for o in &outcomes {
+        let line = json!({
+            "userId": o.key, "succeeded": o.error.is_none(), "status": o.status,
+            "errorCode": o.error.as_ref().map(|e| e.error_id.clone()),
+            "errorMessage": o.error.as_ref().map(|e| e.message.lines().next().unwrap_or_default().to_owned()),
+            "attempts": o.attempts,
+        });
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    match &args.output {
+        Some(path) => std::fs::write(path, lines).map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => print!("{lines}"),
+    }
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    eprintln!("mgpresence: {} of {} users applied, {failed} failed", outcomes.len() - failed, outcomes.len());
+    if failed > 0 { Err(format!("{failed} users were not applied; see their outcomes")) } else { Ok(()) }
 }
 
 fn main() -> ExitCode {
