@@ -33,7 +33,8 @@ fn items(count: usize) -> Vec<BulkItem> {
 async fn ten_thousand_users_with_20_percent_faults_lose_nothing() {
     let emulator = RunningEmulator::start(EmulatorConfig {
         throttle: ThrottleLimits { enabled: false, ..ThrottleLimits::default() },
-        fault_rates: FaultRates { throttled: 0.1, unavailable: 0.05, gateway_timeout: 0.05, retry_after_seconds: 0, ..FaultRates::default() },
+        // 20% in all: 429, 503, 504 and cut connections.
+        fault_rates: FaultRates { throttled: 0.1, unavailable: 0.03, gateway_timeout: 0.02, reset: 0.05, retry_after_seconds: 0, ..FaultRates::default() },
         ..EmulatorConfig::default()
     })
     .await

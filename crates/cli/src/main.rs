@@ -114,6 +114,9 @@ struct ServeArgs {
     /// Share (0..1) of requests answered 504 at random.
     #[arg(long, default_value_t = 0.0)]
     fault_504_rate: f64,
+    /// Share (0..1) of requests whose connection is cut without an answer.
+    #[arg(long, default_value_t = 0.0)]
+    reset_rate: f64,
     /// Share (0..1) of requests delayed by --delay-ms.
     #[arg(long, default_value_t = 0.0)]
     delay_rate: f64,
@@ -214,6 +217,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     throttled: args.fault_429_rate,
                     unavailable: args.fault_503_rate,
                     gateway_timeout: args.fault_504_rate,
+                    reset: args.reset_rate,
                     delayed: args.delay_rate,
                     delay_ms: args.delay_ms,
                     retry_after_seconds: 1,

@@ -92,7 +92,11 @@ async fn run_item(router: Router, version: &str, item: &BatchItem, authorization
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())))
         .collect();
-    let bytes = to_bytes(response.into_body(), 4 * 1024 * 1024).await.unwrap_or_default();
+    let Ok(bytes) = to_bytes(response.into_body(), 4 * 1024 * 1024).await else {
+        // A cut connection (fault injection) cannot cut one item of a batch: the item is answered 503 instead, and it
+        // was not applied.
+        return (503, Map::new(), json!({"error": {"code": "ServiceUnavailable", "message": "The request was not processed."}}));
+    };
     let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
     (status, headers, body)
 }

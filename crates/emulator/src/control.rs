@@ -112,6 +112,7 @@ pub async fn graph_middleware(State(state): State<Arc<AppState>>, request: Reque
             message: fault.message,
             inner_code: None,
             retry_after: fault.retry_after,
+            reset_connection: false,
         }
         .into_response_for(&ctx)
     } else if let Err(failure) = state.authenticate(parts.method.as_str(), &path, &parts.headers) {

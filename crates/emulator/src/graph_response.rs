@@ -24,11 +24,13 @@ pub struct GraphFailure {
     /// A more specific code, placed in `innerError.code`.
     pub inner_code: Option<String>,
     pub retry_after: Option<u64>,
+    /// Cut the connection instead of answering (fault injection).
+    pub reset_connection: bool,
 }
 
 impl GraphFailure {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self { status, code: code.to_owned(), message: message.into(), inner_code: None, retry_after: None }
+        Self { status, code: code.to_owned(), message: message.into(), inner_code: None, retry_after: None, reset_connection: false }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -41,6 +43,17 @@ impl GraphFailure {
 
     /// The response, with the request's correlation data.
     pub fn into_response_for(self, ctx: &RequestContext) -> Response {
+        if self.reset_connection {
+            // Headers go out, then the body fails: the server drops the connection mid-response.
+            let failing = futures::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection cut by the emulator"))
+            });
+            return Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from_stream(failing))
+                .expect("a valid response");
+        }
         let mut error = GraphError::new(self.code, self.message);
         error.error.inner_error = Some(GraphInnerError {
             code: self.inner_code,

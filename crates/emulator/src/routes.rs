@@ -283,6 +283,7 @@ fn violation(v: RuleViolation) -> GraphFailure {
         message: v.to_string(),
         inner_code: Some(v.error_id().to_owned()),
         retry_after: None,
+        reset_connection: false,
     }
 }
 

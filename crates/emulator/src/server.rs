@@ -183,6 +183,7 @@ impl AppState {
                 Err(GraphFailure::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is temporarily unavailable."))
             }
             crate::throttle::Verdict::GatewayTimeout => Err(GraphFailure::new(StatusCode::GATEWAY_TIMEOUT, "GatewayTimeout", "The gateway timed out.")),
+            crate::throttle::Verdict::Reset => Err(GraphFailure { reset_connection: true, ..GraphFailure::new(StatusCode::OK, "ConnectionReset", "") }),
         }
     }
 

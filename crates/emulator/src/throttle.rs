@@ -4,7 +4,7 @@
 //!   sliding window of requests: by default 1,500 reads (GET, getPresencesByUserId) and 10,000 requests in all per
 //!   30 seconds, by the emulator's clock. Past a limit the answer is 429 with `Retry-After` (whole seconds until the
 //!   window has room);
-//! - random faults at configurable rates: 429 (with Retry-After), 503, 504, and an added delay.
+//! - random faults at configurable rates: 429 (with Retry-After), 503, 504, a cut connection, and an added delay.
 //!
 //! Both are set by CLI flags and changed at run time through `/_emulator/throttling` and `/_emulator/fault-rates`.
 
@@ -42,6 +42,9 @@ pub struct FaultRates {
     pub unavailable: f64,
     #[serde(default)]
     pub gateway_timeout: f64,
+    /// Share of requests whose connection is cut instead of answered (the request is not applied).
+    #[serde(default)]
+    pub reset: f64,
     /// Share of requests that wait `delay_ms` before being handled.
     #[serde(default)]
     pub delayed: f64,
@@ -60,6 +63,8 @@ pub enum Verdict {
     Throttled { retry_after: u64 },
     Unavailable,
     GatewayTimeout,
+    /// Cut the connection without an answer.
+    Reset,
 }
 
 #[derive(Default)]
@@ -134,6 +139,9 @@ impl Throttle {
         }
         if roll < rates.throttled + rates.unavailable + rates.gateway_timeout {
             return Verdict::GatewayTimeout;
+        }
+        if roll < rates.throttled + rates.unavailable + rates.gateway_timeout + rates.reset {
+            return Verdict::Reset;
         }
         let limits = self.limits();
         if !limits.enabled {
