@@ -73,6 +73,8 @@
         'Get-MgContext',
         'Add-MgEnvironment',
         'Get-MgEnvironment',
+        'Set-MgRequestContext',
+        'Get-MgRequestContext',
         'Invoke-MgBulkUserPresence'
     )
     CmdletsToExport      = @()

@@ -185,4 +185,51 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/get
     process { [MgPresence.Runtime.Connection]::WriteEnvironments($PSCmdlet, $Name) }
 }
 
-$script:MgPresenceAuthenticationNames = @('Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Add-MgEnvironment', 'Get-MgEnvironment')
+function Set-MgRequestContext {
+<#
+.SYNOPSIS
+Sets how requests are retried when the service throttles (429) or is unavailable (503, 504).
+.PARAMETER MaxRetry
+Retries after the first attempt (default 3, at most 10).
+.PARAMETER RetryDelay
+The first backoff delay in seconds when the service sends no Retry-After (default 3, at most 180); it doubles, with
+jitter, for each retry.
+.PARAMETER RetriesTimeLimit
+The most seconds all the waits of one request may add up to (0, the default, for no limit).
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/set-mgrequestcontext
+#>
+    [CmdletBinding(SupportsShouldProcess = $true, PositionalBinding = $false)]
+    param(
+        [Parameter()]
+        [ValidateRange(0, 10)]
+        [int] $MaxRetry,
+
+        [Parameter()]
+        [ValidateRange(0, 180)]
+        [int] $RetryDelay,
+
+        [Parameter()]
+        [ValidateRange(0, 86400)]
+        [int] $RetriesTimeLimit
+    )
+    process {
+        if ($PSCmdlet.ShouldProcess('request context', 'Set')) {
+            [MgPresence.Runtime.Connection]::SetRequestContext($PSCmdlet, $PSBoundParameters)
+        }
+    }
+}
+
+function Get-MgRequestContext {
+<#
+.SYNOPSIS
+Gets the retry settings (MaxRetry, RetryDelay, RetriesTimeLimit).
+.LINK
+https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/get-mgrequestcontext
+#>
+    [CmdletBinding()]
+    param()
+    process { [MgPresence.Runtime.Connection]::WriteRequestContext($PSCmdlet) }
+}
+
+$script:MgPresenceAuthenticationNames = @('Set-MgRequestContext', 'Get-MgRequestContext', 'Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Add-MgEnvironment', 'Get-MgEnvironment')

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 fn client(url: &str) -> GraphClient {
     let mut config = GraphClientConfig::new(Cloud::custom("Emulator", url, url).unwrap());
     config.credential = Some(Credential::AccessToken(SecretString::from("bulk-test-token")));
-    config.retry = RetryPolicy { max_retries: 6, delay: Duration::from_millis(5), max_delay: Duration::from_secs(5) };
+    config.retry = RetryPolicy { max_retries: 6, delay: Duration::from_millis(5), max_delay: Duration::from_secs(5), total_limit: None };
     GraphClient::new(config).unwrap()
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 fn client(url: &str) -> GraphClient {
     let mut config = GraphClientConfig::new(Cloud::custom("Emulator", url, url).unwrap());
     config.credential = Some(mgpresence_graph::Credential::AccessToken(SecretString::from("test-token")));
-    config.retry = RetryPolicy { max_retries: 3, delay: Duration::from_millis(10), max_delay: Duration::from_millis(100) };
+    config.retry = RetryPolicy { max_retries: 3, delay: Duration::from_millis(10), max_delay: Duration::from_millis(100), total_limit: None };
     GraphClient::new(config).unwrap()
 }
 

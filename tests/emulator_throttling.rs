@@ -13,7 +13,7 @@ use std::time::Duration;
 fn client(url: &str, retries: usize) -> GraphClient {
     let mut config = GraphClientConfig::new(Cloud::custom("Emulator", url, url).unwrap());
     config.credential = Some(Credential::AccessToken(SecretString::from("throttle-test-token")));
-    config.retry = RetryPolicy { max_retries: retries, delay: Duration::from_millis(20), max_delay: Duration::from_secs(5) };
+    config.retry = RetryPolicy { max_retries: retries, delay: Duration::from_millis(20), max_delay: Duration::from_secs(5), total_limit: None };
     GraphClient::new(config).unwrap()
 }
 

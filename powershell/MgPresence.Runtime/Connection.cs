@@ -193,6 +193,24 @@ namespace MgPresence.Runtime
             if (error is not null) cmdlet.ThrowTerminatingError(ErrorRecords.From(error, 0, null));
         }
 
+        /// <summary>Set-MgRequestContext: unbound parameters keep their current values.</summary>
+        public static void SetRequestContext(PSCmdlet cmdlet, IDictionary bound)
+        {
+            using var current = JsonDocument.Parse(Engine.RequestContextJson());
+            uint Value(string name) => bound.Contains(name) ? Convert.ToUInt32(bound[name]) : current.RootElement.GetProperty(name).GetUInt32();
+            var error = Engine.SetRequestContext(Value("MaxRetry"), Value("RetryDelay"), Value("RetriesTimeLimit"));
+            if (error is not null) cmdlet.ThrowTerminatingError(ErrorRecords.From(error, 0, null));
+            WriteRequestContext(cmdlet);
+        }
+
+        public static void WriteRequestContext(PSCmdlet cmdlet)
+        {
+            using var doc = JsonDocument.Parse(Engine.RequestContextJson());
+            var context = (PSObject)OutputObjects.Convert(doc.RootElement)!;
+            context.TypeNames.Insert(0, "Microsoft.Graph.PowerShell.Authentication.RequestContext");
+            cmdlet.WriteObject(context);
+        }
+
         public static void WriteContext(PSCmdlet cmdlet)
         {
             var json = Engine.ContextJson();

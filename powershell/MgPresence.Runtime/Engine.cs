@@ -199,6 +199,19 @@ namespace MgPresence.Runtime
         /// <summary>Stops the running bulk call.</summary>
         public static void CancelBulk() => Guarded(() => Session.CancelBulk());
 
+        /// <summary>Set-MgRequestContext's retry settings.</summary>
+        public static CallFailure? SetRequestContext(uint maxRetry, uint retryDelaySeconds, uint retriesTimeLimitSeconds)
+        {
+            using var error = Guarded(() => Session.SetRequestContext(maxRetry, retryDelaySeconds, retriesTimeLimitSeconds));
+            return Failure(error);
+        }
+
+        public static string RequestContextJson()
+        {
+            using var text = Guarded(() => Session.RequestContextJson());
+            return text.String;
+        }
+
         public static CallFailure? Disconnect()
         {
             using var error = Guarded(() => Session.Disconnect());

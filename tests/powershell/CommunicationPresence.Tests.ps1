@@ -134,3 +134,28 @@ Set-MgUserPresence -UserId 'via-system-proxy' -SessionId '$appId' -Availability 
         Assert-Equal '127.0.0.1:9' $sent.headers['host']
     }
 }
+
+Describe 'Set-MgRequestContext' {
+    It 'sets how many retries a throttled or unavailable request gets' {
+        $before = Get-MgRequestContext
+        Assert-Equal 3 $before.MaxRetry
+        try {
+            $null = Set-MgRequestContext -MaxRetry 0
+            Add-EmulatorFault @{ pathContains = 'retry-user'; status = 503; code = 'ServiceUnavailable'; message = 'Try later.'; times = 1 }
+            $err = Get-ErrorFrom { Set-MgUserPresence -UserId 'retry-user' -SessionId $appId -Availability Away -Activity Away }
+            Assert-Like 'ServiceUnavailable,*' $err.FullyQualifiedErrorId
+            Assert-Equal 1 (Get-EmulatorRequest).Count 'no retry'
+
+            Clear-EmulatorRequest
+            $context = Set-MgRequestContext -MaxRetry 2 -RetryDelay 0
+            Assert-Equal 2 $context.MaxRetry
+            Add-EmulatorFault @{ pathContains = 'retry-user'; status = 503; code = 'ServiceUnavailable'; message = 'Try later.'; times = 2 }
+            Assert-Equal $true (Set-MgUserPresence -UserId 'retry-user' -SessionId $appId -Availability Away -Activity Away -PassThru)
+            Assert-Equal 3 (Get-EmulatorRequest).Count 'two retries'
+            $err = Get-ErrorFrom { Set-MgRequestContext -MaxRetry 11 }
+            Assert-Like 'ParameterArgumentValidationError,*' $err.FullyQualifiedErrorId
+        } finally {
+            $null = Set-MgRequestContext -MaxRetry $before.MaxRetry -RetryDelay $before.RetryDelay -RetriesTimeLimit $before.RetriesTimeLimit
+        }
+    }
+}

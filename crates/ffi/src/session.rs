@@ -34,6 +34,8 @@ pub struct GraphSession {
     connection: RwLock<Connection>,
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
     device_code: std::sync::Mutex<Option<PendingDeviceCode>>,
+    /// Set-MgRequestContext's retry settings, for this and later connections.
+    retry: RwLock<mgpresence_graph::RetryPolicy>,
     /// The bulk run in progress: its cancel flag and progress counter.
     bulk: std::sync::Mutex<Option<mgpresence_graph::bulk::BulkOptions>>,
 }
@@ -222,7 +224,7 @@ impl GraphSession {
     /// A session that is not connected yet. Cheap: nothing starts until the first call.
     pub fn create() -> ffi::Result<Self, FfiError> {
         ffi_guard(|| {
-            ffi::Ok(Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None), bulk: std::sync::Mutex::new(None) })
+            ffi::Ok(Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None), bulk: std::sync::Mutex::new(None), retry: RwLock::new(Default::default()) })
         })
     }
 
@@ -233,6 +235,7 @@ impl GraphSession {
                 let credential = Self::credential_of(&request)?;
                 let cloud = self.find_environment(request.environment.as_str())?;
                 let mut config = GraphClientConfig::new(cloud);
+                config.retry = *self.retry.read().expect("retry lock");
                 let fetches_tokens = !matches!(credential, Credential::AccessToken(_));
                 config.credential = Some(credential);
                 if request.timeout_seconds > 0 {
@@ -384,6 +387,47 @@ impl GraphSession {
                 options.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
             }
             ffi::Ok(1)
+        })
+    }
+
+    /// Set-MgRequestContext: retries (at most 10), the first retry delay and the total retry time (seconds, 0 = no
+    /// limit), for the current connection and later ones.
+    pub fn set_request_context(&self, max_retry: u32, retry_delay_seconds: u32, retries_time_limit_seconds: u32) -> ffi::Result<CallError, FfiError> {
+        ffi_guard(|| {
+            if max_retry > 10 || retry_delay_seconds > 180 {
+                return ffi::Ok(CallError::from_cmdlet_error(&call_error(
+                    "InvalidArgument",
+                    "-MaxRetry is at most 10 and -RetryDelay at most 180 seconds.",
+                    ErrorCategory::InvalidArgument,
+                )));
+            }
+            let policy = mgpresence_graph::RetryPolicy {
+                max_retries: max_retry as usize,
+                delay: Duration::from_secs(u64::from(retry_delay_seconds)),
+                max_delay: Duration::from_secs(180),
+                total_limit: (retries_time_limit_seconds > 0).then(|| Duration::from_secs(u64::from(retries_time_limit_seconds))),
+            };
+            *self.retry.write().expect("retry lock") = policy;
+            let mut connection = self.connection.write().expect("connection lock");
+            if let Some(client) = connection.client.as_mut() {
+                client.set_retry(policy);
+            }
+            ffi::Ok(CallError::none())
+        })
+    }
+
+    /// Get-MgRequestContext, as a JSON object.
+    pub fn request_context_json(&self) -> ffi::Result<ffi::String, FfiError> {
+        ffi_guard(|| {
+            let policy = *self.retry.read().expect("retry lock");
+            ffi::Ok(text(
+                json!({
+                    "MaxRetry": policy.max_retries,
+                    "RetryDelay": policy.delay.as_secs(),
+                    "RetriesTimeLimit": policy.total_limit.map_or(0, |d| d.as_secs()),
+                })
+                .to_string(),
+            ))
         })
     }
 

@@ -157,6 +157,11 @@ impl GraphClient {
         Ok(Self { config, http, tokens })
     }
 
+    /// Changes the retry policy of this connection.
+    pub fn set_retry(&mut self, retry: crate::retry::RetryPolicy) {
+        self.config.retry = retry;
+    }
+
     /// The HTTP client (for sign-in requests that go to the identity provider).
     pub fn http(&self) -> &reqwest::Client {
         &self.http

@@ -14,11 +14,13 @@ pub struct RetryPolicy {
     pub delay: Duration,
     /// The longest single wait (Microsoft: 180 s).
     pub max_delay: Duration,
+    /// The most time all the waits of one request may add up to; `None` for no limit (Microsoft's RetriesTimeLimit 0).
+    pub total_limit: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_retries: 3, delay: Duration::from_secs(3), max_delay: Duration::from_secs(180) }
+        Self { max_retries: 3, delay: Duration::from_secs(3), max_delay: Duration::from_secs(180), total_limit: None }
     }
 }
 
@@ -35,6 +37,7 @@ impl RetryPolicy {
             .with_factor(2.0)
             .with_max_delay(self.max_delay)
             .with_max_times(self.max_retries)
+            .with_total_delay(self.total_limit)
             .with_jitter()
     }
 }
