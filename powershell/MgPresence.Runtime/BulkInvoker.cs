@@ -13,70 +13,63 @@ namespace MgPresence.Runtime
 {
     public static class BulkInvoker
     {
-        /// <summary>The actions, and the cmdlet and parameter set each runs per item.</summary>
-        private static readonly Dictionary<string, (string Noun, string Verb, string[] Members)> Actions = new(StringComparer.OrdinalIgnoreCase)
+        /// <summary>
+        /// A CSV gives text: an item's "01:30:00" is a [TimeSpan], as PowerShell's binder would make it on the command
+        /// line. Everything else about the items (which members count, items over common values) is the engine's.
+        /// </summary>
+        private static object? ItemValue(object item)
         {
-            ["SetPresence"] = ("UserPresence", "Set", new[] { "SessionId", "Availability", "Activity", "ExpirationDuration" }),
-            ["ClearPresence"] = ("UserPresence", "Clear", new[] { "SessionId" }),
-            ["SetUserPreferredPresence"] = ("UserPresenceUserPreferredPresence", "Set", new[] { "Availability", "Activity", "ExpirationDuration" }),
-            ["ClearUserPreferredPresence"] = ("UserPresenceUserPreferredPresence", "Clear", Array.Empty<string>()),
-        };
-
-        private static object? Member(object item, string name)
-        {
-            if (item is PSObject pso && pso.BaseObject is IDictionary d0) item = d0;
-            if (item is IDictionary dictionary)
+            if (item is PSObject pso && pso.BaseObject is not PSCustomObject) item = pso.BaseObject;
+            var copy = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+            IEnumerable<(string, object?)> members = item is IDictionary d
+                ? EnumerateDictionary(d)
+                : EnumerateProperties(PSObject.AsPSObject(item));
+            foreach (var (name, value) in members)
             {
-                foreach (DictionaryEntry e in dictionary)
-                {
-                    if (string.Equals(e.Key?.ToString(), name, StringComparison.OrdinalIgnoreCase)) return e.Value;
-                }
-                return null;
+                copy[name] = name.Equals("ExpirationDuration", StringComparison.OrdinalIgnoreCase) && value is string text
+                    && TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var span) ? span : value;
             }
-            return PSObject.AsPSObject(item).Properties[name]?.Value;
+            return copy;
         }
 
-        private static object? Normalized(string member, object? value)
+        private static IEnumerable<(string, object?)> EnumerateDictionary(IDictionary dictionary)
         {
-            // A CSV gives text: "01:30:00" is a [TimeSpan] for ExpirationDuration, as on the command line.
-            if (member == "ExpirationDuration" && value is string text && TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var span)) return span;
-            return value;
+            foreach (DictionaryEntry e in dictionary) yield return (e.Key?.ToString() ?? "", e.Value);
+        }
+
+        private static IEnumerable<(string, object?)> EnumerateProperties(PSObject pso)
+        {
+            foreach (var p in pso.Properties)
+            {
+                if (p.IsGettable) yield return (p.Name, p.Value);
+            }
         }
 
         public static void Invoke(PSCmdlet cmdlet, IList items, string action, IDictionary bound)
         {
-            if (!Actions.TryGetValue(action, out var spec))
-            {
-                cmdlet.ThrowTerminatingError(new ErrorRecord(new ArgumentException($"Unknown action '{action}'."), "UnknownAction", ErrorCategory.InvalidArgument, action));
-                return;
-            }
             var beta = bound.Contains("Beta");
-            var cmdletName = $"{spec.Verb}-{(beta ? "MgBeta" : "Mg")}{spec.Noun}";
-            var parameterSet = spec.Members.Length > 0 ? spec.Verb + "Expanded" : spec.Verb;
-            var calls = new List<IDictionary>(items.Count);
-            foreach (var item in items)
+            var common = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+            foreach (var name in new[] { "SessionId", "Availability", "Activity", "ExpirationDuration" })
             {
-                var call = new OrderedDictionary { ["UserId"] = Member(item!, "UserId") ?? Member(item!, "Id") };
-                foreach (var member in spec.Members)
-                {
-                    var value = Member(item!, member) ?? bound[member];
-                    if (value is not null) call[member] = Normalized(member, value);
-                }
-                calls.Add(call);
+                if (bound.Contains(name)) common[name] = bound[name];
             }
-            if (!cmdlet.ShouldProcess($"{calls.Count} users", $"{cmdletName} through $batch")) return;
+            var count = items.Count;
+            if (!cmdlet.ShouldProcess($"{count} users", $"{action} through $batch{(beta ? " (beta)" : "")}")) return;
 
-            var itemsJson = PowerShellValueJson.Serialize(calls);
+            var itemValues = new List<object?>(count);
+            foreach (var item in items) itemValues.Add(ItemValue(item!));
+            var itemsJson = PowerShellValueJson.Serialize(itemValues);
+            var commonJson = PowerShellValueJson.Serialize(common);
             var concurrency = bound["ThrottleLimit"] is int limit ? (uint)limit : 4u;
-            var run = Task.Run(() => Engine.InvokeBulk(cmdletName, parameterSet, itemsJson, concurrency));
-            var progress = new ProgressRecord(1, $"{cmdletName} for {calls.Count} users", "Starting");
+            var run = Task.Run(() => Engine.InvokeBulk(action, beta, commonJson, itemsJson, concurrency));
+            var progress = new ProgressRecord(1, $"{action} for {count} users", "Starting");
             try
             {
                 while (!run.Wait(250))
                 {
                     var done = Engine.BulkProgress();
-                    progress.StatusDescription = $"{done} of {calls.Count} done";
-                    progress.PercentComplete = calls.Count == 0 ? 100 : (int)Math.Min(100, done * 100L / calls.Count);
+                    progress.StatusDescription = $"{done} of {count} done";
+                    progress.PercentComplete = count == 0 ? 100 : (int)Math.Min(100, done * 100L / count);
                     cmdlet.WriteProgress(progress);
                 }
             }

@@ -181,12 +181,13 @@ namespace MgPresence.Runtime
         }
 
         /// <summary>Runs a bulk call; returns the outcomes JSON array, or the error.</summary>
-        public static (string OutcomesJson, CallFailure? Error) InvokeBulk(string cmdlet, string parameterSet, string itemsJson, uint concurrency)
+        public static (string OutcomesJson, CallFailure? Error) InvokeBulk(string action, bool beta, string commonJson, string itemsJson, uint concurrency)
         {
             using var result = Guarded(() => Session.InvokeBulk(new BulkCall
             {
-                cmdlet = cmdlet.Utf8(),
-                parameter_set = parameterSet.Utf8(),
+                action = action.Utf8(),
+                beta = beta ? (byte)1 : (byte)0,
+                common_json = commonJson.Utf8(),
                 items_json = itemsJson.Utf8(),
                 concurrency = concurrency,
             }));

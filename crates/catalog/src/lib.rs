@@ -11,6 +11,7 @@
 //! this crate; nothing else lists cmdlets or parameters.
 
 pub mod binding;
+pub mod bulk;
 pub mod examples;
 pub mod inventory;
 pub mod operation;

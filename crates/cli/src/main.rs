@@ -5,6 +5,7 @@
 //!   module uses, so both behave alike. Errors go to stderr with a non-zero exit code.
 
 use clap::{Args, Parser, Subcommand};
+use mgpresence_catalog::bulk::BulkAction as CatalogBulkAction;
 use mgpresence_catalog::find_cmdlet;
 use mgpresence_emulator::{EmulatorConfig, RunningEmulator};
 use mgpresence_graph::cmdlet_call::{self, CallOptions};
@@ -290,34 +291,32 @@ fn read_rows(args: &BulkArgs) -> Result<Vec<Map<String, Value>>, String> {
 }
 
 async fn bulk(args: BulkArgs) -> Result<(), String> {
-    let (verb_noun, set, members): (&str, &str, &[&str]) = match args.action {
-        BulkAction::Set => ("Set-MgUserPresence", "SetExpanded", &["SessionId", "Availability", "Activity", "ExpirationDuration"]),
-        BulkAction::Clear => ("Clear-MgUserPresence", "ClearExpanded", &["SessionId"]),
-        BulkAction::SetPreferred => ("Set-MgUserPresenceUserPreferredPresence", "SetExpanded", &["Availability", "Activity", "ExpirationDuration"]),
-        BulkAction::ClearPreferred => ("Clear-MgUserPresenceUserPreferredPresence", "Clear", &[]),
+    let action = match args.action {
+        BulkAction::Set => CatalogBulkAction::SetPresence,
+        BulkAction::Clear => CatalogBulkAction::ClearPresence,
+        BulkAction::SetPreferred => CatalogBulkAction::SetUserPreferredPresence,
+        BulkAction::ClearPreferred => CatalogBulkAction::ClearUserPreferredPresence,
     };
-    let name = if args.connection.beta { verb_noun.replacen("-Mg", "-MgBeta", 1) } else { verb_noun.to_owned() };
-    let cmdlet = find_cmdlet(&name).ok_or_else(|| format!("no cmdlet {name}"))?;
-    let defaults: [(&str, &Option<String>); 4] = [
+    let version = if args.connection.beta { mgpresence_catalog::ApiVersion::Beta } else { mgpresence_catalog::ApiVersion::V1 };
+    let cmdlet = action.cmdlet(version);
+    let set = action.parameter_set(version);
+    let mut common = Map::new();
+    for (name, value) in [
         ("SessionId", &args.session_id),
         ("Availability", &args.availability),
         ("Activity", &args.activity),
         ("ExpirationDuration", &args.expiration_duration),
-    ];
+    ] {
+        if let Some(v) = value {
+            common.insert(name.to_owned(), Value::String(v.clone()));
+        }
+    }
     let items: Vec<mgpresence_graph::bulk::BulkItem> = read_rows(&args)?
-        .into_iter()
+        .iter()
         .map(|row| {
-            let field = |key: &str| row.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.clone());
-            let user = field("UserId").or_else(|| field("Id")).unwrap_or(Value::Null);
-            let mut bound = Map::new();
-            bound.insert("UserId".into(), user.clone());
-            for member in members {
-                let default = defaults.iter().find(|(k, _)| k == member).and_then(|(_, v)| (*v).clone()).map(Value::String);
-                if let Some(value) = field(member).or(default) {
-                    bound.insert((*member).to_owned(), value);
-                }
-            }
-            mgpresence_graph::bulk::BulkItem { key: user.as_str().unwrap_or_default().to_owned(), bound }
+            let bound = action.item_bound(version, &common, row);
+            let key = bound.get("UserId").and_then(Value::as_str).unwrap_or_default().to_owned();
+            mgpresence_graph::bulk::BulkItem { key, bound }
         })
         .collect();
     let total = items.len() as u64;
@@ -328,7 +327,7 @@ async fn bulk(args: BulkArgs) -> Result<(), String> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} users {per_sec} eta {eta}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let cancel = options.cancel.clone();
-    let run = mgpresence_graph::bulk::run_bulk(&client, &cmdlet, set, items, &options);
+    let run = mgpresence_graph::bulk::run_bulk(&client, &cmdlet, &set, items, &options);
     tokio::pin!(run);
     let outcomes = loop {
         tokio::select! {

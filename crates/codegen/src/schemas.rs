@@ -7,7 +7,7 @@ pub fn render() -> Vec<GeneratedFile> {
     let mut files: Vec<GeneratedFile> = BodyKind::all()
         .map(|kind| GeneratedFile {
             path: format!("generated/schemas/{}.json", kind.model_name()).into(),
-            contents: pretty(&kind.schema()),
+            contents: pretty(kind.schema()),
         })
         .collect();
     files.push(GeneratedFile {

@@ -317,7 +317,14 @@ impl BodyKind {
     }
 
     /// The JSON Schema of the body.
-    pub fn schema(self) -> Schema {
+    /// Computed once per kind: the binder asks for it on every call (and a bulk run on every item).
+    pub fn schema(self) -> &'static Schema {
+        static SCHEMAS: std::sync::OnceLock<Vec<(BodyKind, Schema)>> = std::sync::OnceLock::new();
+        let all = SCHEMAS.get_or_init(|| Self::all().map(|kind| (kind, kind.build_schema())).collect());
+        &all.iter().find(|(kind, _)| *kind == self).expect("every kind has a schema").1
+    }
+
+    fn build_schema(self) -> Schema {
         match self {
             Self::SetPresence => schemars::schema_for!(SetPresenceRequest),
             Self::ClearPresence => schemars::schema_for!(ClearPresenceRequest),
@@ -343,9 +350,14 @@ impl BodyKind {
     }
 
     /// The typed members of the body, in schema order.
-    pub fn properties(self) -> Vec<BodyProperty> {
-        let schema = self.schema();
-        let root = schema.as_value();
+    pub fn properties(self) -> &'static [BodyProperty] {
+        static PROPERTIES: std::sync::OnceLock<Vec<(BodyKind, Vec<BodyProperty>)>> = std::sync::OnceLock::new();
+        let all = PROPERTIES.get_or_init(|| Self::all().map(|kind| (kind, kind.build_properties())).collect());
+        &all.iter().find(|(kind, _)| *kind == self).expect("every kind has properties").1
+    }
+
+    fn build_properties(self) -> Vec<BodyProperty> {
+        let root = self.schema().as_value();
         let required: Vec<&str> = root
             .get("required")
             .and_then(Value::as_array)

@@ -7,7 +7,8 @@ use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome
 use mgpresence_graph::auth::{self, DeviceCodeChallenge};
 use interoptopus::ffi;
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory};
-use mgpresence_catalog::find_cmdlet;
+use mgpresence_catalog::bulk::BulkAction;
+use mgpresence_catalog::{ApiVersion, find_cmdlet};
 use mgpresence_graph::cmdlet_call::{self, CallOptions};
 use mgpresence_graph::{Cloud, Credential, GraphClient, GraphClientConfig};
 use secrecy::SecretString;
@@ -320,25 +321,22 @@ impl GraphSession {
     pub fn invoke_bulk(&self, call: BulkCall) -> ffi::Result<BulkResult, FfiError> {
         ffi_guard(|| {
             let result = (|| {
-                let cmdlet = find_cmdlet(call.cmdlet.as_str()).ok_or_else(|| {
-                    call_error("UnknownCmdlet", format!("'{}' is not an MgPresence cmdlet.", call.cmdlet.as_str()), ErrorCategory::InvalidArgument)
+                let action = BulkAction::from_name(call.action.as_str()).ok_or_else(|| {
+                    call_error("UnknownAction", format!("'{}' is not a bulk action.", call.action.as_str()), ErrorCategory::InvalidArgument)
                 })?;
-                let items: Vec<Value> = match serde_json::from_str(call.items_json.as_str()) {
-                    Ok(Value::Array(items)) => items,
-                    _ => return Err(call_error("InvalidBoundParameters", "The bulk items are not a JSON array.", ErrorCategory::InvalidArgument)),
-                };
+                let version = if call.beta != 0 { ApiVersion::Beta } else { ApiVersion::V1 };
+                let invalid = |what: &str| call_error("InvalidBoundParameters", format!("The bulk {what} are not valid JSON."), ErrorCategory::InvalidArgument);
+                let common: Map<String, Value> = serde_json::from_str(call.common_json.as_str()).map_err(|_| invalid("parameters"))?;
+                let items: Vec<Map<String, Value>> = serde_json::from_str(call.items_json.as_str()).map_err(|_| invalid("items"))?;
                 let items: Vec<mgpresence_graph::bulk::BulkItem> = items
-                    .into_iter()
+                    .iter()
                     .map(|item| {
-                        let bound = item.as_object().cloned().unwrap_or_default();
-                        let key = ["UserId", "PresenceId"]
-                            .iter()
-                            .find_map(|k| bound.iter().find(|(name, _)| name.eq_ignore_ascii_case(k)).and_then(|(_, v)| v.as_str()))
-                            .unwrap_or_default()
-                            .to_owned();
+                        let bound = action.item_bound(version, &common, item);
+                        let key = bound.get("UserId").and_then(Value::as_str).unwrap_or_default().to_owned();
                         mgpresence_graph::bulk::BulkItem { key, bound }
                     })
                     .collect();
+                let cmdlet = action.cmdlet(version);
                 let client = self
                     .connection
                     .read()
@@ -348,7 +346,7 @@ impl GraphSession {
                     .ok_or_else(|| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::NotConnected))?;
                 let options = mgpresence_graph::bulk::BulkOptions { concurrency: call.concurrency.clamp(1, 16) as usize, ..Default::default() };
                 *self.bulk.lock().expect("bulk lock") = Some(options.clone());
-                let outcomes = self.runtime()?.block_on(mgpresence_graph::bulk::run_bulk(&client, &cmdlet, call.parameter_set.as_str(), items, &options));
+                let outcomes = self.runtime()?.block_on(mgpresence_graph::bulk::run_bulk(&client, &cmdlet, &action.parameter_set(version), items, &options));
                 *self.bulk.lock().expect("bulk lock") = None;
                 let json: Vec<Value> = outcomes
                     .iter()

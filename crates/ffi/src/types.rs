@@ -129,11 +129,14 @@ pub struct DeviceCodeStart {
     pub error: CallError,
 }
 
-/// A bulk call: one cmdlet for many items (`items_json`: a JSON array of bound-parameter objects).
+/// A bulk call: a bulk action (`SetPresence`, …) for many items. `items_json` is a JSON array of objects with UserId
+/// and optionally the action's members; `common_json` an object of the members every item without its own uses.
 #[ffi]
 pub struct BulkCall {
-    pub cmdlet: ffi::String,
-    pub parameter_set: ffi::String,
+    pub action: ffi::String,
+    /// 1 for the beta API.
+    pub beta: u8,
+    pub common_json: ffi::String,
     pub items_json: ffi::String,
     /// Batches in flight at once (1 to 16).
     pub concurrency: u32,

@@ -227,15 +227,7 @@ impl TokenProvider {
     }
 
     async fn post_form(&self, http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Result<CachedToken, AuthError> {
-        let body = serde_urlencoded::to_string(form).map_err(|e| AuthError::new("InvalidRequest", e.to_string()))?;
-        let response = http
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| AuthError::new("AuthenticationFailed", format!("The token request to {url} failed: {}", e.without_url())))?;
-        read_token(response, url).await
+        token_of(&post_form_text(http, url, form).await?, url)
     }
 
     async fn managed_identity(
@@ -268,21 +260,41 @@ impl TokenProvider {
             .send()
             .await
             .map_err(|e| AuthError::new("ManagedIdentityUnavailable", format!("No managed identity endpoint answered: {}", e.without_url())))?;
-        read_token(response, "the managed identity endpoint").await
+        let from = "the managed identity endpoint";
+        token_of(&response_text(response, from).await?, from)
     }
 }
 
-async fn read_token(response: reqwest::Response, from: &str) -> Result<CachedToken, AuthError> {
+/// Posts a form to an identity endpoint; the answer's text, or the endpoint's OAuth error.
+async fn post_form_text(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Result<String, AuthError> {
+    let body = serde_urlencoded::to_string(form).map_err(|e| AuthError::new("InvalidRequest", e.to_string()))?;
+    let response = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| AuthError::new("AuthenticationFailed", format!("The request to {url} failed: {}", e.without_url())))?;
+    response_text(response, url).await
+}
+
+/// A response's text when it is a success, otherwise its OAuth error (`error`, `error_description`).
+async fn response_text(response: reqwest::Response, from: &str) -> Result<String, AuthError> {
     let status = response.status();
     let text = response.text().await.map_err(|e| AuthError::new("AuthenticationFailed", e.without_url().to_string()))?;
-    if !status.is_success() {
-        return Err(match serde_json::from_str::<OAuthErrorReply>(&text) {
-            Ok(e) => AuthError::new(&e.error, format!("{}: {}", e.error, e.error_description)),
-            Err(_) => AuthError::new("AuthenticationFailed", format!("{from} answered {status}")),
-        });
+    if status.is_success() {
+        return Ok(text);
     }
+    Err(match serde_json::from_str::<OAuthErrorReply>(&text) {
+        Ok(e) => AuthError::new(&e.error, format!("{}: {}", e.error, e.error_description)),
+        Err(_) => AuthError::new("AuthenticationFailed", format!("{from} answered {status}")),
+    })
+}
+
+/// The token in a token endpoint's answer, with its expiry (`expires_on` or `expires_in`).
+fn token_of(text: &str, from: &str) -> Result<CachedToken, AuthError> {
     let reply: TokenReply =
-        serde_json::from_str(&text).map_err(|_| AuthError::new("AuthenticationFailed", format!("{from} did not return a token")))?;
+        serde_json::from_str(text).map_err(|_| AuthError::new("AuthenticationFailed", format!("{from} did not return a token")))?;
     let now = SystemTime::now();
     let expires_at = match (reply.expires_on.as_ref().and_then(number), reply.expires_in.as_ref().and_then(number)) {
         (Some(on), _) => UNIX_EPOCH + Duration::from_secs(on),
@@ -352,23 +364,7 @@ pub async fn start_device_code(
         .collect();
     scope.push("offline_access".into());
     let url = format!("{authority}/{tenant_id}/oauth2/v2.0/devicecode");
-    let body = serde_urlencoded::to_string([("client_id", client_id), ("scope", &scope.join(" "))])
-        .map_err(|e| AuthError::new("InvalidRequest", e.to_string()))?;
-    let response = http
-        .post(&url)
-        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| AuthError::new("AuthenticationFailed", format!("The device code request to {url} failed: {}", e.without_url())))?;
-    let status = response.status();
-    let text = response.text().await.map_err(|e| AuthError::new("AuthenticationFailed", e.without_url().to_string()))?;
-    if !status.is_success() {
-        return Err(match serde_json::from_str::<OAuthErrorReply>(&text) {
-            Ok(e) => AuthError::new(&e.error, format!("{}: {}", e.error, e.error_description)),
-            Err(_) => AuthError::new("AuthenticationFailed", format!("{url} answered {status}")),
-        });
-    }
+    let text = post_form_text(http, &url, &[("client_id", client_id), ("scope", &scope.join(" "))]).await?;
     let reply: DeviceCodeReply = serde_json::from_str(&text).map_err(|_| AuthError::new("AuthenticationFailed", "The device code answer could not be read."))?;
     Ok(DeviceCodeChallenge {
         message: reply.message,
@@ -387,20 +383,12 @@ pub async fn poll_device_code(http: &reqwest::Client, challenge: &DeviceCodeChal
     let deadline = std::cmp::min(challenge.expires_at, SystemTime::now() + give_up_after);
     let mut interval = challenge.interval;
     loop {
-        let body = serde_urlencoded::to_string([
+        let form = [
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
             ("client_id", challenge.client_id.as_str()),
             ("device_code", challenge.device_code.expose_secret()),
-        ])
-        .map_err(|e| AuthError::new("InvalidRequest", e.to_string()))?;
-        let response = http
-            .post(&challenge.token_endpoint)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| AuthError::new("AuthenticationFailed", format!("The token request failed: {}", e.without_url())))?;
-        match read_token(response, "the token endpoint").await {
+        ];
+        match post_form_text(http, &challenge.token_endpoint, &form).await.and_then(|text| token_of(&text, "the token endpoint")) {
             Ok(token) => return Ok(token.token),
             Err(e) if e.code == "authorization_pending" => {}
             Err(e) if e.code == "slow_down" => interval += Duration::from_secs(5),
