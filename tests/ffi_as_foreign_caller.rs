@@ -1,20 +1,31 @@
 //! The native library called the way the .NET layer calls it: loaded from disk with the platform loader, entry points
-//! found by their exported names, owned strings made with `interoptopus_string_create`, the service handle passed as
-//! a raw pointer, and destroyed at the end. It runs against the real emulator over loopback.
+//! found by their exported names, owned strings made with `interoptopus_string_create`, the session handle passed by
+//! value, and destroyed at the end. It runs against the real emulator over loopback. The hardening tests then call it
+//! the way a careless or hostile caller would: bad handles, null and non-UTF-8 text, oversized and malformed JSON,
+//! calls racing a destroy.
 
 use interoptopus::ffi;
 use mgpresence_emulator::{BackgroundEmulator, EmulatorConfig};
-use mgpresence_ffi::{CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, EnvironmentRequest, FfiError, GraphSession};
+use mgpresence_ffi::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError, SessionHandle};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-type Create = unsafe extern "C-unwind" fn() -> ffi::Result<*const GraphSession, FfiError>;
-type Destroy = unsafe extern "C-unwind" fn(*const GraphSession);
-type Invoke = unsafe extern "C-unwind" fn(*const GraphSession, CmdletCall) -> ffi::Result<CallOutcome, FfiError>;
-type Describe = unsafe extern "C-unwind" fn(*const GraphSession, CmdletCall) -> ffi::Result<CallDescription, FfiError>;
-type Connect = unsafe extern "C-unwind" fn(*const GraphSession, ConnectRequest) -> ffi::Result<CallError, FfiError>;
-type AddEnvironment = unsafe extern "C-unwind" fn(*const GraphSession, EnvironmentRequest) -> ffi::Result<CallError, FfiError>;
+type Create = unsafe extern "C-unwind" fn() -> ffi::Result<SessionHandle, FfiError>;
+type Destroy = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<u8, FfiError>;
+type Invoke = unsafe extern "C-unwind" fn(SessionHandle, CmdletCall) -> ffi::Result<CallOutcome, FfiError>;
+type Describe = unsafe extern "C-unwind" fn(SessionHandle, CmdletCall) -> ffi::Result<CallDescription, FfiError>;
+type Connect = unsafe extern "C-unwind" fn(SessionHandle, ConnectRequest) -> ffi::Result<CallError, FfiError>;
+type AddEnvironment = unsafe extern "C-unwind" fn(SessionHandle, EnvironmentRequest) -> ffi::Result<CallError, FfiError>;
+type BeginDeviceCode = unsafe extern "C-unwind" fn(SessionHandle, DeviceCodeRequest) -> ffi::Result<DeviceCodeStart, FfiError>;
+type InvokeBulk = unsafe extern "C-unwind" fn(SessionHandle, BulkCall) -> ffi::Result<BulkResult, FfiError>;
+type SessionText = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<ffi::String, FfiError>;
+type SessionError = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<CallError, FfiError>;
+type SessionNumber = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<u32, FfiError>;
+type SessionFlag = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<u8, FfiError>;
+type FinishDeviceCode = unsafe extern "C-unwind" fn(SessionHandle, u32) -> ffi::Result<CallError, FfiError>;
+type SetRequestContext = unsafe extern "C-unwind" fn(SessionHandle, u32, u32, u32) -> ffi::Result<CallError, FfiError>;
+type LiveSessions = unsafe extern "C-unwind" fn() -> ffi::Result<u64, FfiError>;
 type StringCreate = unsafe extern "C-unwind" fn(*const u8, u64, *mut ffi::String) -> i64;
 type Panic = unsafe extern "C-unwind" fn(ffi::String) -> ffi::Result<u32, FfiError>;
 type Text = unsafe extern "C-unwind" fn() -> ffi::Result<ffi::String, FfiError>;
@@ -22,6 +33,10 @@ type Text = unsafe extern "C-unwind" fn() -> ffi::Result<ffi::String, FfiError>;
 fn library() -> &'static libloading::Library {
     static LIBRARY: OnceLock<libloading::Library> = OnceLock::new();
     LIBRARY.get_or_init(|| {
+        // `cargo xtask valgrind` names the library it built (release, with symbols) and runs this binary under valgrind.
+        if let Some(path) = std::env::var_os("MGPRESENCE_NATIVE_LIBRARY") {
+            return unsafe { libloading::Library::new(&path) }.unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
+        }
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         // The cdylib is its own crate; build it so this test never runs against a stale library.
         let status = std::process::Command::new(env!("CARGO"))
@@ -143,7 +158,7 @@ fn the_native_library_serves_a_whole_cmdlet_call() {
     let unknown = ok(unsafe { invoke(session, call("Set-MgNothing", "SetExpanded", json!({}))) });
     assert_eq!(unknown.error.error_id.as_str(), "UnknownCmdlet");
 
-    unsafe { symbol::<Destroy>("graph_session_destroy")(session) };
+    assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(session) }, ffi::Result::Ok(1)));
 }
 
 #[test]
@@ -156,4 +171,329 @@ fn a_panic_in_the_engine_comes_back_as_an_error() {
     // The library still works after the panic.
     let version: Text = symbol("mgpresence_version");
     assert!(!ok(unsafe { version() }).as_str().is_empty());
+}
+
+// ---- Hardening: the library called as a careless or hostile foreign caller would ----
+
+/// Text with arbitrary bytes, made the way a foreign caller makes text (`interoptopus_string_create` copies the bytes
+/// without checking them).
+fn raw_bytes(bytes: &[u8]) -> ffi::String {
+    let create: StringCreate = symbol("interoptopus_string_create");
+    let mut out = std::mem::MaybeUninit::<ffi::String>::uninit();
+    assert_eq!(unsafe { create(bytes.as_ptr(), bytes.len() as u64, out.as_mut_ptr()) }, 0);
+    unsafe { out.assume_init() }
+}
+
+/// Text whose pointer is null but whose length says otherwise, as a C caller could fill the struct in.
+fn null_text(len: u64) -> ffi::String {
+    #[repr(C)]
+    struct RawText {
+        ptr: *mut u8,
+        len: u64,
+        capacity: u64,
+    }
+    const _: () = assert!(std::mem::size_of::<RawText>() == std::mem::size_of::<ffi::String>());
+    unsafe { std::mem::transmute(RawText { ptr: std::ptr::null_mut(), len, capacity: 0 }) }
+}
+
+fn connect_request(access_token: ffi::String) -> ConnectRequest {
+    ConnectRequest {
+        environment: text(""),
+        kind: 0,
+        access_token,
+        client_id: text(""),
+        tenant_id: text(""),
+        client_secret: text(""),
+        private_key_pem: text(""),
+        certificate_base64: text(""),
+        identity_endpoint: text(""),
+        identity_header: text(""),
+        imds_endpoint: text(""),
+        timeout_seconds: 0,
+    }
+}
+
+fn bulk_call(action: ffi::String, common: ffi::String, items: ffi::String) -> BulkCall {
+    BulkCall { action, beta: 0, common_json: common, items_json: items, concurrency: 4 }
+}
+
+fn new_session() -> SessionHandle {
+    ok(unsafe { symbol::<Create>("graph_session_create")() })
+}
+
+/// The error id and message of a refused describe.
+fn described_error(session: SessionHandle, call: CmdletCall) -> (String, String) {
+    let d = ok(unsafe { symbol::<Describe>("graph_session_describe")(session, call) });
+    (d.error.error_id.as_str().to_owned(), d.error.message.as_str().to_owned())
+}
+
+macro_rules! assert_invalid_handle {
+    ($call:expr) => {
+        match unsafe { $call } {
+            ffi::Result::Err(FfiError::InvalidHandle) => {}
+            ffi::Result::Ok(_) => panic!("{} accepted a bad handle", stringify!($call)),
+            _ => panic!("{} did not answer InvalidHandle", stringify!($call)),
+        }
+    };
+}
+
+#[test]
+fn every_session_function_refuses_a_zero_made_up_or_destroyed_handle() {
+    let destroyed = new_session();
+    assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(destroyed) }, ffi::Result::Ok(1)));
+    for bad in [SessionHandle { id: 0 }, destroyed, SessionHandle { id: u64::MAX }, SessionHandle { id: destroyed.id + 1_000_000 }] {
+        assert_invalid_handle!(symbol::<Destroy>("graph_session_destroy")(bad));
+        assert_invalid_handle!(symbol::<Invoke>("graph_session_invoke")(bad, call("Set-MgUserPresence", "SetExpanded", json!({}))));
+        assert_invalid_handle!(symbol::<Describe>("graph_session_describe")(bad, call("Set-MgUserPresence", "SetExpanded", json!({}))));
+        assert_invalid_handle!(symbol::<Connect>("graph_session_connect")(bad, connect_request(text("token"))));
+        assert_invalid_handle!(symbol::<AddEnvironment>("graph_session_add_environment")(
+            bad,
+            EnvironmentRequest { name: text("E"), graph_endpoint: text("http://127.0.0.1:1"), azure_ad_endpoint: text("http://127.0.0.1:1") }
+        ));
+        assert_invalid_handle!(symbol::<BeginDeviceCode>("graph_session_begin_device_code")(
+            bad,
+            DeviceCodeRequest { environment: text(""), client_id: text("c"), tenant_id: text("t"), scopes: text("User.Read"), timeout_seconds: 1 }
+        ));
+        assert_invalid_handle!(symbol::<FinishDeviceCode>("graph_session_finish_device_code")(bad, 1));
+        assert_invalid_handle!(symbol::<InvokeBulk>("graph_session_invoke_bulk")(bad, bulk_call(text("SetPresence"), text("{}"), text("[]"))));
+        assert_invalid_handle!(symbol::<SessionNumber>("graph_session_bulk_progress")(bad));
+        assert_invalid_handle!(symbol::<SessionFlag>("graph_session_cancel_bulk")(bad));
+        assert_invalid_handle!(symbol::<SetRequestContext>("graph_session_set_request_context")(bad, 3, 3, 0));
+        assert_invalid_handle!(symbol::<SessionText>("graph_session_request_context_json")(bad));
+        assert_invalid_handle!(symbol::<SessionError>("graph_session_disconnect")(bad));
+        assert_invalid_handle!(symbol::<SessionText>("graph_session_context_json")(bad));
+        assert_invalid_handle!(symbol::<SessionText>("graph_session_environments_json")(bad));
+    }
+}
+
+#[test]
+fn text_that_is_not_utf8_is_refused_naming_the_argument_and_never_echoing_it() {
+    let session = new_session();
+    let bad = || raw_bytes(b"Set-Mg\xffUser\xc3");
+    let good = || call("Set-MgUserPresence", "SetExpanded", json!({"UserId": "u1", "SessionId": "s", "Availability": "Away", "Activity": "Away"}));
+    let cases = [
+        ("cmdlet", CmdletCall { cmdlet: bad(), ..good() }),
+        ("parameter_set", CmdletCall { parameter_set: bad(), ..good() }),
+        ("bound_parameters_json", CmdletCall { bound_parameters_json: raw_bytes(b"{\"UserId\":\"u\xff1\"}"), ..good() }),
+        ("user_agent_suffix", CmdletCall { user_agent_suffix: bad(), ..good() }),
+    ];
+    for (field, refused) in cases {
+        let (id, message) = described_error(session, refused);
+        assert_eq!(id, "InvalidArgumentText", "{field}: {message}");
+        assert!(message.contains(field) && message.contains("not UTF-8"), "{message}");
+    }
+    let outcome = ok(unsafe { symbol::<Invoke>("graph_session_invoke")(session, CmdletCall { parameter_set: bad(), ..good() }) });
+    assert_eq!(outcome.error.error_id.as_str(), "InvalidArgumentText");
+    assert_eq!(outcome.status, 0, "nothing is sent");
+
+    // A secret that is not UTF-8: the message names the field and never shows the bytes around the bad one.
+    let refused = ok(unsafe { symbol::<Connect>("graph_session_connect")(session, connect_request(raw_bytes(b"secret-token-\xfe-value"))) });
+    assert_eq!(refused.error_id.as_str(), "InvalidArgumentText");
+    assert!(refused.message.as_str().contains("access_token"));
+    assert!(!refused.message.as_str().contains("secret-token"));
+    assert_eq!(ok(unsafe { symbol::<SessionText>("graph_session_context_json")(session) }).as_str(), "", "still not connected");
+
+    let env = ok(unsafe {
+        symbol::<AddEnvironment>("graph_session_add_environment")(
+            session,
+            EnvironmentRequest { name: text("E"), graph_endpoint: raw_bytes(b"http://\xff"), azure_ad_endpoint: text("http://127.0.0.1:1") },
+        )
+    });
+    assert!(env.message.as_str().contains("graph_endpoint"), "{}", env.message.as_str());
+    let started = ok(unsafe {
+        symbol::<BeginDeviceCode>("graph_session_begin_device_code")(
+            session,
+            DeviceCodeRequest { environment: text(""), client_id: text("c"), tenant_id: text("t"), scopes: raw_bytes(b"\xc0\xaf"), timeout_seconds: 1 },
+        )
+    });
+    assert!(started.error.message.as_str().contains("scopes"));
+    let bulk = ok(unsafe { symbol::<InvokeBulk>("graph_session_invoke_bulk")(session, bulk_call(text("SetPresence"), text("{}"), raw_bytes(b"[{\"UserId\":\"\xed\xa0\x80\"}]"))) });
+    assert!(bulk.error.message.as_str().contains("items_json"), "a UTF-16 surrogate encoded in UTF-8 is not UTF-8");
+    assert_eq!(bulk.outcomes_json.as_str(), "[]");
+
+    let panic: Panic = symbol("mgpresence_diagnostics_panic");
+    assert!(matches!(unsafe { panic(raw_bytes(b"\xff")) }, ffi::Result::Err(FfiError::InvalidArguments)));
+    assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(session) }, ffi::Result::Ok(1)));
+}
+
+#[test]
+fn null_text_reads_as_empty_text() {
+    let session = new_session();
+    let nulls = CmdletCall { cmdlet: null_text(12), parameter_set: null_text(0), bound_parameters_json: null_text(99), trace: 0, user_agent_suffix: null_text(3) };
+    let (id, message) = described_error(session, nulls);
+    assert_eq!((id.as_str(), message.as_str()), ("UnknownCmdlet", "'' is not an MgPresence cmdlet."));
+    let (id, _) = described_error(session, CmdletCall { bound_parameters_json: null_text(10), ..call("Set-MgUserPresence", "SetExpanded", json!({})) });
+    assert_eq!(id, "InvalidBoundParameters");
+    let refused = ok(unsafe { symbol::<Connect>("graph_session_connect")(session, connect_request(null_text(64))) });
+    assert_eq!(refused.error_id.as_str(), "InvalidAccessToken");
+    assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(session) }, ffi::Result::Ok(1)));
+}
+
+#[test]
+fn oversized_and_malformed_json_are_call_errors() {
+    let session = new_session();
+    let limit = mgpresence_ffi::arguments::MAX_ARGUMENT_BYTES;
+    let oversized = format!("{{\"UserId\":\"{}\"}}", "a".repeat(limit));
+    let (id, message) = described_error(session, CmdletCall { bound_parameters_json: text(&oversized), ..call("Set-MgUserPresence", "SetExpanded", json!({})) });
+    assert_eq!(id, "InvalidArgumentText");
+    assert!(message.contains("bound_parameters_json") && message.contains("64 MiB"), "{message}");
+    drop(oversized);
+
+    let deep_array = "[".repeat(200_000);
+    let deep_object = "{\"a\":".repeat(100_000);
+    let malformed: [&str; 12] = ["", " ", "{", "{not json", "[]", "null", "\"text\"", "1e999999", &deep_array, &deep_object, "\u{feff}{}", "{\"UserId\":\"u1\"}{}"];
+    for input in malformed {
+        let (id, _) = described_error(session, CmdletCall { bound_parameters_json: text(input), ..call("Set-MgUserPresence", "SetExpanded", json!({})) });
+        assert_eq!(id, "InvalidBoundParameters", "{:?}", input.get(..20));
+        let outcome = ok(unsafe {
+            symbol::<Invoke>("graph_session_invoke")(session, CmdletCall { bound_parameters_json: text(input), ..call("Set-MgUserPresence", "SetExpanded", json!({})) })
+        });
+        assert_eq!(outcome.error.error_id.as_str(), "InvalidBoundParameters");
+    }
+    // Well-formed JSON with wrong shapes is refused by binding, with the parameter named. (Numbers and arrays are
+    // converted to text, as PowerShell's binder converts them for a [string] parameter.)
+    for (bound, expected) in [
+        (json!({"UserId": {"id": 12}, "SessionId": "s", "Availability": "Away", "Activity": "Away"}), "UserId"),
+        (json!({"UserId": "u", "SessionId": "s", "Availability": {"value": "Away"}, "Activity": "Away"}), "Availability"),
+        (json!({"UserId": "u", "SessionId": "s", "Availability": "Away", "Activity": "Away", "ExpirationDuration": {"h": 1}}), "ExpirationDuration"),
+    ] {
+        let (id, message) = described_error(session, call("Set-MgUserPresence", "SetExpanded", bound));
+        assert!(!id.is_empty() && message.to_lowercase().contains(&expected.to_lowercase()), "{id}: {message}");
+    }
+    let bulk = ok(unsafe { symbol::<InvokeBulk>("graph_session_invoke_bulk")(session, bulk_call(text("SetPresence"), text("{}"), text(&deep_array))) });
+    assert_eq!(bulk.error.error_id.as_str(), "InvalidBoundParameters");
+    let bulk = ok(unsafe { symbol::<InvokeBulk>("graph_session_invoke_bulk")(session, bulk_call(text("NoSuchAction"), text("[]"), text("[]"))) });
+    assert_eq!(bulk.error.error_id.as_str(), "UnknownAction");
+    assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(session) }, ffi::Result::Ok(1)));
+}
+
+#[test]
+fn calls_racing_a_destroy_finish_or_get_invalid_handle() {
+    let session = new_session();
+    let live: LiveSessions = symbol("mgpresence_diagnostics_live_sessions");
+    assert!(ok(unsafe { live() }) >= 1);
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let (mut served, mut refused) = (0, 0);
+                for _ in 0..300 {
+                    let bound = json!({"UserId": "u1", "SessionId": "s", "Availability": "Busy", "Activity": "InACall"});
+                    match unsafe { symbol::<Describe>("graph_session_describe")(session, call("Set-MgUserPresence", "SetExpanded", bound)) } {
+                        ffi::Result::Ok(d) => {
+                            assert_eq!(d.action.as_str(), "Set-MgUserPresence_SetExpanded");
+                            served += 1;
+                        }
+                        ffi::Result::Err(FfiError::InvalidHandle) => refused += 1,
+                        _ => panic!("unexpected answer"),
+                    }
+                }
+                (served, refused)
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(session) }, ffi::Result::Ok(1)));
+    let totals = workers.into_iter().map(|w| w.join().expect("no worker crashed")).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert_eq!(totals.0 + totals.1, 1200, "every call was answered");
+    assert_invalid_handle!(symbol::<Describe>("graph_session_describe")(session, call("Set-MgUserPresence", "SetExpanded", json!({}))));
+}
+
+/// 100,000 calls through the C ABI, of every kind the module makes and of the refused kinds, for `cargo xtask valgrind`
+/// (which runs this test binary under memcheck against an emulator in a process of its own). Every returned string is
+/// freed the way a foreign caller frees it, with `interoptopus_string_destroy`. Run by hand it also checks that every
+/// call was answered and that the sessions it made are gone.
+#[test]
+#[ignore = "a soak for valgrind: `cargo xtask valgrind`"]
+fn soak_calls_for_valgrind() {
+    type StringDestroy = unsafe extern "C-unwind" fn(ffi::String) -> i64;
+    let calls: u64 = std::env::var("MGPRESENCE_SOAK_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let url = std::env::var("MGPRESENCE_EMULATOR_URL").expect("MGPRESENCE_EMULATOR_URL names a running emulator");
+    let destroy_text: StringDestroy = symbol("interoptopus_string_destroy");
+    let free = |s: ffi::String| assert_eq!(unsafe { destroy_text(s) }, 0);
+    let free_error = |e: CallError| {
+        free(e.error_id);
+        free(e.message);
+        free(e.category);
+    };
+    let live: LiveSessions = symbol("mgpresence_diagnostics_live_sessions");
+    let live_before = ok(unsafe { live() });
+
+    let session = new_session();
+    free_error(ok(unsafe {
+        symbol::<AddEnvironment>("graph_session_add_environment")(session, EnvironmentRequest { name: text("Soak"), graph_endpoint: text(&url), azure_ad_endpoint: text(&url) })
+    }));
+    let connected = ok(unsafe { symbol::<Connect>("graph_session_connect")(session, ConnectRequest { environment: text("Soak"), ..connect_request(text("soak-token")) }) });
+    assert_eq!(connected.error_id.as_str(), "");
+    free_error(connected);
+
+    let (mut sent, mut refused) = (0u64, 0u64);
+    for i in 0..calls {
+        let user = format!("soak-{}", i % 50);
+        let set = json!({"UserId": user, "SessionId": "soak", "Availability": "Busy", "Activity": "InACall", "ExpirationDuration": "PT10M"});
+        match i % 10 {
+            0 | 1 => {
+                let o = ok(unsafe { symbol::<Invoke>("graph_session_invoke")(session, call("Set-MgUserPresence", "SetExpanded", set)) });
+                assert_eq!(o.status, 200, "{}", o.error.message.as_str());
+                sent += 1;
+                free_error(o.error);
+                for t in [o.output_json, o.response_headers_json, o.response_headers_variable, o.count_variable, o.debug_text] {
+                    free(t);
+                }
+            }
+            2 => {
+                let o = ok(unsafe { symbol::<Invoke>("graph_session_invoke")(session, call("Get-MgUserPresence", "Get", json!({"UserId": user}))) });
+                assert_eq!(o.status, 200);
+                sent += 1;
+                free_error(o.error);
+                for t in [o.output_json, o.response_headers_json, o.response_headers_variable, o.count_variable, o.debug_text] {
+                    free(t);
+                }
+            }
+            3 | 4 => {
+                let d = ok(unsafe { symbol::<Describe>("graph_session_describe")(session, call("Set-MgUserPresence", "SetExpanded", set)) });
+                assert_eq!(d.error.error_id.as_str(), "");
+                free(d.target);
+                free(d.action);
+                free_error(d.error);
+            }
+            5 => {
+                let bad = json!({"UserId": user, "SessionId": "s", "Availability": "DoNotDisturb", "Activity": "OutOfOffice"});
+                let d = ok(unsafe { symbol::<Describe>("graph_session_describe")(session, call("Set-MgUserPresence", "SetExpanded", bad)) });
+                assert_eq!(d.error.error_id.as_str(), "UnsupportedPresenceCombination");
+                refused += 1;
+                free(d.target);
+                free(d.action);
+                free_error(d.error);
+            }
+            6 => {
+                let d = ok(unsafe {
+                    symbol::<Describe>("graph_session_describe")(session, CmdletCall { bound_parameters_json: raw_bytes(b"{\"UserId\":\"\xff\"}"), ..call("Set-MgUserPresence", "SetExpanded", json!({})) })
+                });
+                assert_eq!(d.error.error_id.as_str(), "InvalidArgumentText");
+                refused += 1;
+                free(d.target);
+                free(d.action);
+                free_error(d.error);
+            }
+            7 => {
+                free(ok(unsafe { symbol::<SessionText>("graph_session_context_json")(session) }));
+                free(ok(unsafe { symbol::<SessionText>("graph_session_environments_json")(session) }));
+            }
+            8 => {
+                let short_lived = new_session();
+                assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(short_lived) }, ffi::Result::Ok(1)));
+                assert_invalid_handle!(symbol::<SessionText>("graph_session_context_json")(short_lived));
+                refused += 1;
+            }
+            _ => {
+                let panic: Panic = symbol("mgpresence_diagnostics_panic");
+                assert!(matches!(unsafe { panic(text("soak panic")) }, ffi::Result::Err(FfiError::Panicked)));
+                free(ok(unsafe { symbol::<Text>("mgpresence_last_panic")() }));
+                refused += 1;
+            }
+        }
+    }
+    assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(session) }, ffi::Result::Ok(1)));
+    assert_eq!(ok(unsafe { live() }), live_before, "every session made here is gone");
+    println!("soak: {calls} calls through the C ABI ({sent} sent to the emulator, {refused} refused or failed on purpose)");
 }

@@ -3,6 +3,7 @@
 using System;
 using System.Threading;
 using MgPresence.Interop;
+using static MgPresence.Interop.Interop;
 
 namespace MgPresence.Runtime
 {
@@ -57,10 +58,11 @@ namespace MgPresence.Runtime
 
     public static class Engine
     {
-        private static readonly Lazy<GraphSession> SessionInstance =
-            new(() => Guarded(GraphSession.Create), LazyThreadSafetyMode.ExecutionAndPublication);
+        // The process's one session; its handle is never destroyed (the engine lives as long as the process).
+        private static readonly Lazy<SessionHandle> SessionInstance =
+            new(() => Guarded(() => graph_session_create().AsOk()), LazyThreadSafetyMode.ExecutionAndPublication);
 
-        internal static GraphSession Session => SessionInstance.Value;
+        internal static SessionHandle Session => SessionInstance.Value;
 
         /// <summary>The engine's version.</summary>
         public static string Version()
@@ -73,6 +75,31 @@ namespace MgPresence.Runtime
             }
             finally { result.Dispose(); }
         }
+
+        /// <summary>
+        /// For `cargo xtask bench`: the mean cost, in nanoseconds, of one C ABI round trip without text
+        /// (graph_session_bulk_progress: a handle lookup), of one that returns text (mgpresence_version: a native string
+        /// made, copied into .NET and freed), and of a non-inlined managed call, the peer measured in the same run.
+        /// </summary>
+        public static (double NativeNs, double NativeTextNs, double ManagedNs) MeasureRoundTrips(int calls)
+        {
+            var session = Session;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            uint sink = 0;
+            for (var i = 0; i < calls; i++) sink += graph_session_bulk_progress(session).AsOk();
+            var native = clock.Elapsed.TotalMilliseconds * 1e6 / calls;
+            clock.Restart();
+            for (var i = 0; i < calls; i++) sink += (uint)Version().Length;
+            var nativeText = clock.Elapsed.TotalMilliseconds * 1e6 / calls;
+            clock.Restart();
+            for (var i = 0; i < calls; i++) sink += ManagedPeer(session);
+            var managed = clock.Elapsed.TotalMilliseconds * 1e6 / calls;
+            GC.KeepAlive(sink);
+            return (native, nativeText, managed);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static uint ManagedPeer(SessionHandle session) => (uint)(session.id & 1);
 
         /// <summary>Raises a panic inside the engine, which must come back as an exception (used by the tests).</summary>
         public static void PanicForDiagnostics(string message)
@@ -91,6 +118,14 @@ namespace MgPresence.Runtime
         private static T Guarded<T>(Func<T> call)
         {
             try { return call(); }
+            catch (EnumException<FfiError> e) when (e.Value.IsInvalidHandle)
+            {
+                throw new EngineException("The MgPresence engine session is not valid (it was never created or was already destroyed).");
+            }
+            catch (EnumException<FfiError> e) when (e.Value.IsInvalidArguments)
+            {
+                throw new EngineException("The MgPresence engine could not read the arguments: text that is not UTF-8, or too large.");
+            }
             catch (EnumException<FfiError>) { throw new EngineException("The MgPresence engine failed: " + LastPanic()); }
             catch (EnumException) { throw new EngineException("The MgPresence engine failed: " + LastPanic()); }
         }
@@ -115,14 +150,14 @@ namespace MgPresence.Runtime
         /// <summary>The -WhatIf target and action, or why the call cannot be made.</summary>
         public static (string Target, string Action, CallFailure? Error) Describe(string cmdlet, string parameterSet, string boundJson)
         {
-            using var description = Guarded(() => Session.Describe(NewCall(cmdlet, parameterSet, boundJson, false, "")));
+            using var description = Guarded(() => graph_session_describe(Session, NewCall(cmdlet, parameterSet, boundJson, false, "")).AsOk());
             return (description.target.String, description.action.String, Failure(description.error));
         }
 
         /// <summary>Makes a cmdlet call.</summary>
         public static CallResult Invoke(string cmdlet, string parameterSet, string boundJson, bool trace, string userAgentSuffix)
         {
-            using var outcome = Guarded(() => Session.Invoke(NewCall(cmdlet, parameterSet, boundJson, trace, userAgentSuffix)));
+            using var outcome = Guarded(() => graph_session_invoke(Session, NewCall(cmdlet, parameterSet, boundJson, trace, userAgentSuffix)).AsOk());
             return new CallResult(
                 outcome.status,
                 Failure(outcome.error),
@@ -141,7 +176,7 @@ namespace MgPresence.Runtime
         /// <summary>Connects (signs in now, for the kinds that fetch tokens); returns the error, if any.</summary>
         public static CallFailure? Connect(SignIn signIn)
         {
-            using var error = Guarded(() => Session.Connect(new ConnectRequest
+            using var error = Guarded(() => graph_session_connect(Session, new ConnectRequest
             {
                 environment = signIn.Environment.Utf8(),
                 kind = (byte)signIn.Kind,
@@ -155,90 +190,90 @@ namespace MgPresence.Runtime
                 identity_header = signIn.IdentityHeader.Utf8(),
                 imds_endpoint = signIn.ImdsEndpoint.Utf8(),
                 timeout_seconds = signIn.TimeoutSeconds,
-            }));
+            }).AsOk());
             return Failure(error);
         }
 
         /// <summary>Starts a device code sign-in; returns the message for the user, or the error.</summary>
         public static (string Message, CallFailure? Error) BeginDeviceCode(string environment, string clientId, string tenantId, string scopes, uint timeoutSeconds)
         {
-            using var start = Guarded(() => Session.BeginDeviceCode(new DeviceCodeRequest
+            using var start = Guarded(() => graph_session_begin_device_code(Session, new DeviceCodeRequest
             {
                 environment = environment.Utf8(),
                 client_id = clientId.Utf8(),
                 tenant_id = tenantId.Utf8(),
                 scopes = scopes.Utf8(),
                 timeout_seconds = timeoutSeconds,
-            }));
+            }).AsOk());
             return (start.message.String, Failure(start.error));
         }
 
         /// <summary>Waits for the user to complete the device code sign-in, then connects.</summary>
         public static CallFailure? FinishDeviceCode(uint waitSeconds)
         {
-            using var error = Guarded(() => Session.FinishDeviceCode(waitSeconds));
+            using var error = Guarded(() => graph_session_finish_device_code(Session, waitSeconds).AsOk());
             return Failure(error);
         }
 
         /// <summary>Runs a bulk call; returns the outcomes JSON array, or the error.</summary>
         public static (string OutcomesJson, CallFailure? Error) InvokeBulk(string action, bool beta, string commonJson, string itemsJson, uint concurrency)
         {
-            using var result = Guarded(() => Session.InvokeBulk(new BulkCall
+            using var result = Guarded(() => graph_session_invoke_bulk(Session, new BulkCall
             {
                 action = action.Utf8(),
                 beta = beta ? (byte)1 : (byte)0,
                 common_json = commonJson.Utf8(),
                 items_json = itemsJson.Utf8(),
                 concurrency = concurrency,
-            }));
+            }).AsOk());
             return (result.outcomes_json.String, Failure(result.error));
         }
 
         /// <summary>How many items of the running bulk call are finished.</summary>
-        public static uint BulkProgress() => Guarded(() => Session.BulkProgress());
+        public static uint BulkProgress() => Guarded(() => graph_session_bulk_progress(Session).AsOk());
 
         /// <summary>Stops the running bulk call.</summary>
-        public static void CancelBulk() => Guarded(() => Session.CancelBulk());
+        public static void CancelBulk() => Guarded(() => graph_session_cancel_bulk(Session).AsOk());
 
         /// <summary>Set-MgRequestContext's retry settings.</summary>
         public static CallFailure? SetRequestContext(uint maxRetry, uint retryDelaySeconds, uint retriesTimeLimitSeconds)
         {
-            using var error = Guarded(() => Session.SetRequestContext(maxRetry, retryDelaySeconds, retriesTimeLimitSeconds));
+            using var error = Guarded(() => graph_session_set_request_context(Session, maxRetry, retryDelaySeconds, retriesTimeLimitSeconds).AsOk());
             return Failure(error);
         }
 
         public static string RequestContextJson()
         {
-            using var text = Guarded(() => Session.RequestContextJson());
+            using var text = Guarded(() => graph_session_request_context_json(Session).AsOk());
             return text.String;
         }
 
         public static CallFailure? Disconnect()
         {
-            using var error = Guarded(() => Session.Disconnect());
+            using var error = Guarded(() => graph_session_disconnect(Session).AsOk());
             return Failure(error);
         }
 
         public static string ContextJson()
         {
-            using var text = Guarded(() => Session.ContextJson());
+            using var text = Guarded(() => graph_session_context_json(Session).AsOk());
             return text.String;
         }
 
         public static CallFailure? AddEnvironment(string name, string graphEndpoint, string azureAdEndpoint)
         {
-            using var error = Guarded(() => Session.AddEnvironment(new EnvironmentRequest
+            using var error = Guarded(() => graph_session_add_environment(Session, new EnvironmentRequest
             {
                 name = name.Utf8(),
                 graph_endpoint = graphEndpoint.Utf8(),
                 azure_ad_endpoint = azureAdEndpoint.Utf8(),
-            }));
+            }).AsOk());
             return Failure(error);
         }
 
         public static string EnvironmentsJson()
         {
-            using var text = Guarded(() => Session.EnvironmentsJson());
+            using var text = Guarded(() => graph_session_environments_json(Session).AsOk());
             return text.String;
         }
     }

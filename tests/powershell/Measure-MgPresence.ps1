@@ -1,71 +1,147 @@
 <#
 .SYNOPSIS
-The speed and memory figures of `cargo xtask bench`, each a ratio against a peer measured in the same run.
+The in-process part of `cargo xtask bench`: each figure measured beside its peer, in this one PowerShell process.
 .DESCRIPTION
-- Import: `pwsh -NoProfile -Command "Import-Module MgPresence; exit"` against bare `pwsh -NoProfile -Command exit`.
-- Call: Set-MgUserPresence against the same POST made with System.Net.Http.HttpClient from the same PowerShell,
-  both against the emulator over loopback.
-- Memory: working set and managed heap added by Import-Module, against the process before it.
+Prints one line per figure, "bench<TAB>name<TAB>value" (numbers in invariant culture) or "benchinfo<TAB>name<TAB>text";
+xtask turns them into the table and the JSON file.
+
+- Per call: -Calls x Set-MgUserPresence against -Calls x the same POST made the way Invoke-RestMethod makes it (the
+  real Invoke-RestMethod when this PowerShell has it; otherwise what it does inside: a new HttpClient per call, since
+  no -WebSession is given, the body sent as text and the JSON answer parsed), with the same token and body, against the
+  same emulator. Each call is timed on its own; medians are compared. A reused HttpClient is reported as the floor.
+- Bulk: -BulkUsers users through Invoke-MgBulkUserPresence, against a ForEach-Object loop of the peer and against
+  ForEach-Object -Parallel -ThrottleLimit 8, unthrottled (-EmulatorUrl runs without throttling).
+- Throttled: -ThrottledUsers users through Invoke-MgBulkUserPresence against an emulator that allows
+  -ThrottleRequests requests per -ThrottleWindowSeconds; the bound is the least time the limit allows.
+- FFI: the cost of one C ABI round trip from .NET, against a managed call (Engine.MeasureRoundTrips).
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)] [string] $ModulePath,
     [Parameter(Mandatory = $true)] [string] $EmulatorUrl,
-    [Parameter(Mandatory = $true)] [string] $PwshProgram,
-    [int] $Runs = 7,
-    [int] $Calls = 200
+    [Parameter(Mandatory = $true)] [string] $ThrottledEmulatorUrl,
+    [int] $Calls = 1000,
+    [int] $BulkUsers = 10000,
+    [int] $ThrottledUsers = 5000,
+    [int] $ThrottleRequests = 1000,
+    [int] $ThrottleWindowSeconds = 2,
+    [int] $FfiCalls = 1000000
 )
 $ErrorActionPreference = 'Stop'
-$ModulePath = [System.IO.Path]::GetFullPath($ModulePath)
+$invariant = [System.Globalization.CultureInfo]::InvariantCulture
 
-function Get-Median([double[]] $values) {
-    [Array]::Sort($values)
-    $values[[int][Math]::Floor($values.Count / 2)]
+function Write-BenchFigure([string] $Name, [double] $Value) {
+    $Host.UI.WriteLine("bench`t$Name`t" + $Value.ToString('R', $invariant))
 }
-
-function Measure-Process([string] $command) {
-    $times = foreach ($i in 1..$Runs) {
-        $clock = [System.Diagnostics.Stopwatch]::StartNew()
-        & $PwshProgram -NoProfile -NonInteractive -Command $command | Out-Null
-        $clock.Elapsed.TotalMilliseconds
+function Write-BenchInfo([string] $Name, [string] $Text) {
+    $Host.UI.WriteLine("benchinfo`t$Name`t$Text")
+}
+function Get-Median([double[]] $Values) {
+    [Array]::Sort($Values)
+    $Values[[int][Math]::Floor($Values.Count / 2)]
+}
+function Measure-EachCall([scriptblock] $Action, [int] $Count) {
+    $times = [double[]]::new($Count)
+    $clock = [System.Diagnostics.Stopwatch]::new()
+    for ($i = 0; $i -lt $Count; $i++) {
+        $clock.Restart()
+        & $Action $i
+        $times[$i] = $clock.Elapsed.TotalMilliseconds
     }
     Get-Median $times
 }
 
-$bare = Measure-Process 'exit 0'
-$withModule = Measure-Process "Import-Module '$ModulePath'; exit 0"
-$Host.UI.WriteLine(('import: bare pwsh {0:N0} ms, pwsh + Import-Module MgPresence {1:N0} ms: ratio {2:N2} (module adds {3:N0} ms)' -f
-    $bare, $withModule, ($withModule / $bare), ($withModule - $bare)))
-
-$process = [System.Diagnostics.Process]::GetCurrentProcess()
-[GC]::Collect(); $process.Refresh()
-$workingBefore = $process.WorkingSet64; $heapBefore = [GC]::GetTotalMemory($true)
 Import-Module $ModulePath
+$token = 'bench-token'
 $null = Add-MgEnvironment -Name Bench -GraphEndpoint $EmulatorUrl -AzureADEndpoint $EmulatorUrl
-Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', 'bench-token').SecurePassword) -Environment Bench -NoWelcome
-[GC]::Collect(); $process.Refresh()
-$Host.UI.WriteLine(('memory: Import-Module + Connect-MgGraph add {0:N1} MB working set ({1:N1} MB managed heap) to a {2:N1} MB process: ratio {3:N2}' -f
-    (($process.WorkingSet64 - $workingBefore) / 1MB), (([GC]::GetTotalMemory($true) - $heapBefore) / 1MB), ($workingBefore / 1MB),
-    ($process.WorkingSet64 / $workingBefore)))
+$null = Add-MgEnvironment -Name BenchThrottled -GraphEndpoint $ThrottledEmulatorUrl -AzureADEndpoint $ThrottledEmulatorUrl
+Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', $token).SecurePassword) -Environment Bench -NoWelcome
 
-$userId = 'bench-user'; $appId = 'bench-app'
-$null = Set-MgUserPresence -UserId $userId -SessionId $appId -Availability Away -Activity Away   # warm up
-$clock = [System.Diagnostics.Stopwatch]::StartNew()
-foreach ($i in 1..$Calls) { Set-MgUserPresence -UserId $userId -SessionId $appId -Availability Away -Activity Away }
-$cmdlet = $clock.Elapsed.TotalMilliseconds / $Calls
+# The peer: Invoke-RestMethod, or what Invoke-RestMethod does inside where this PowerShell lacks it (the project's
+# engine host has no Microsoft.PowerShell.Utility module; see docs/powershell-host.md).
+$realInvokeRestMethod = [bool](Get-Command Invoke-RestMethod -ErrorAction Ignore)
+$peerText = if ($realInvokeRestMethod) {
+    @'
+param($Uri, $Token, $Body)
+$null = Invoke-RestMethod -Method Post -Uri $Uri -Headers @{ Authorization = "Bearer $Token" } -Body $Body -ContentType 'application/json'
+'@
+} else {
+    @'
+param($Uri, $Token, $Body)
+$client = [System.Net.Http.HttpClient]::new([System.Net.Http.SocketsHttpHandler]::new())
+try {
+    $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, $Uri)
+    $null = $request.Headers.TryAddWithoutValidation('Authorization', "Bearer $Token")
+    $request.Content = [System.Net.Http.StringContent]::new($Body, [System.Text.Encoding]::UTF8, 'application/json')
+    $response = $client.Send($request)
+    $text = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+    if (-not $response.IsSuccessStatusCode) { throw "HTTP $([int]$response.StatusCode): $text" }
+    if ($text) { [System.Text.Json.JsonDocument]::Parse($text).Dispose() }
+} finally { $client.Dispose() }
+'@
+}
+$peer = [scriptblock]::Create($peerText)
+Write-BenchInfo 'call.peer' $(if ($realInvokeRestMethod) { 'Invoke-RestMethod' } else { 'Invoke-RestMethod equivalent (new HttpClient per call)' })
 
+$body = '{"sessionId":"bench-app","availability":"Away","activity":"Away","expirationDuration":"PT10M"}'
+$uri = "$EmulatorUrl/v1.0/users/bench-user/presence/setPresence"
+
+# Per call.
+foreach ($i in 1..50) {
+    Set-MgUserPresence -UserId bench-user -SessionId bench-app -Availability Away -Activity Away -ExpirationDuration '00:10:00'
+    & $peer $uri $token $body
+}
+$ours = Measure-EachCall { Set-MgUserPresence -UserId bench-user -SessionId bench-app -Availability Away -Activity Away -ExpirationDuration '00:10:00' } $Calls
+$theirs = Measure-EachCall { & $peer $uri $token $body } $Calls
 $http = [System.Net.Http.HttpClient]::new()
-$body = '{"sessionId":"bench-app","availability":"Away","activity":"Away"}'
-$send = {
-    $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, "$EmulatorUrl/v1.0/users/$userId/presence/setPresence")
-    $request.Headers.Add('Authorization', 'Bearer bench-token')
+$floor = Measure-EachCall {
+    $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, $uri)
+    $null = $request.Headers.TryAddWithoutValidation('Authorization', "Bearer $token")
     $request.Content = [System.Net.Http.StringContent]::new($body, [System.Text.Encoding]::UTF8, 'application/json')
     $response = $http.Send($request)
     if (-not $response.IsSuccessStatusCode) { throw "HttpClient call failed: $($response.StatusCode)" }
     $response.Dispose()
-}
-& $send
+} $Calls
+Write-BenchFigure 'call.ours_ms' $ours
+Write-BenchFigure 'call.peer_ms' $theirs
+Write-BenchFigure 'call.floor_ms' $floor
+
+# Bulk, unthrottled.
+$users = foreach ($n in 1..$BulkUsers) { @{ UserId = "bulk-$n" } }
+$clock = [System.Diagnostics.Stopwatch]::StartNew()
+$outcomes = $users | Invoke-MgBulkUserPresence -SessionId bench-app -Availability Busy -Activity InACall -ExpirationDuration '00:10:00'
+$bulkSeconds = $clock.Elapsed.TotalSeconds
+$failed = @($outcomes | Where-Object { -not $_.Succeeded }).Count
+if (@($outcomes).Count -ne $BulkUsers -or $failed -ne 0) { throw "bulk: $(@($outcomes).Count) outcomes, $failed failed" }
+Write-BenchFigure 'bulk.ours_s' $bulkSeconds
+
 $clock.Restart()
-foreach ($i in 1..$Calls) { & $send }
-$raw = $clock.Elapsed.TotalMilliseconds / $Calls
-$Host.UI.WriteLine(('call: Set-MgUserPresence {0:N2} ms, HttpClient POST from PowerShell {1:N2} ms: ratio {2:N2}' -f $cmdlet, $raw, ($cmdlet / $raw)))
+$users | ForEach-Object { & $peer "$EmulatorUrl/v1.0/users/$($_.UserId)/presence/setPresence" $token $body }
+Write-BenchFigure 'bulk.loop_s' $clock.Elapsed.TotalSeconds
+
+$clock.Restart()
+$users | ForEach-Object -ThrottleLimit 8 -Parallel {
+    $send = [scriptblock]::Create($using:peerText)
+    & $send "$($using:EmulatorUrl)/v1.0/users/$($_.UserId)/presence/setPresence" $using:token $using:body
+}
+Write-BenchFigure 'bulk.parallel_s' $clock.Elapsed.TotalSeconds
+
+# Bulk under an emulated limit.
+Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', $token).SecurePassword) -Environment BenchThrottled -NoWelcome
+$throttledUsers = foreach ($n in 1..$ThrottledUsers) { @{ UserId = "throttled-$n" } }
+$clock.Restart()
+$outcomes = $throttledUsers | Invoke-MgBulkUserPresence -SessionId bench-app -Availability Busy -Activity InACall
+$throttledSeconds = $clock.Elapsed.TotalSeconds
+$failed = @($outcomes | Where-Object { -not $_.Succeeded }).Count
+if ($failed -ne 0) { throw "throttled bulk: $failed failed" }
+Write-BenchFigure 'throttled.ours_s' $throttledSeconds
+# The first window's requests go at once; each later window lets ThrottleRequests more through.
+Write-BenchFigure 'throttled.bound_s' ([Math]::Ceiling($ThrottledUsers / $ThrottleRequests - 1) * $ThrottleWindowSeconds)
+Write-BenchFigure 'throttled.retried' (@($outcomes | Where-Object { $_.Attempts -gt 1 }).Count)
+
+# FFI round trips.
+$null = [MgPresence.Runtime.Engine]::MeasureRoundTrips(10000)
+$trips = [MgPresence.Runtime.Engine]::MeasureRoundTrips($FfiCalls)
+Write-BenchFigure 'ffi.native_ns' $trips.Item1
+Write-BenchFigure 'ffi.native_text_ns' $trips.Item2
+Write-BenchFigure 'ffi.managed_ns' $trips.Item3

@@ -454,8 +454,8 @@ fn normalize_object(root: &Value, schema: &Value, object: Map<String, Value>) ->
 }
 
 fn typed<T: DeserializeOwned>(body: Map<String, Value>) -> Result<T, RuleViolation> {
-    // Check each typed member on its own first, so the error names the member that is wrong.
-    serde_json::from_value(Value::Object(body)).map_err(|e| RuleViolation::InvalidValue { reason: e.to_string() })
+    // The error names the member that is wrong ("availability: invalid type: map, expected a string").
+    serde_path_to_error::deserialize(Value::Object(body)).map_err(|e| RuleViolation::InvalidValue { reason: e.to_string() })
 }
 
 fn property_type_of(root: &Value, prop: &Value) -> PropertyType {

@@ -3,7 +3,7 @@
 //! runtime that drives HTTP, created on first use so that importing the module costs nothing.
 
 use crate::guard::ffi_guard;
-use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError};
+use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError, Refusal};
 use mgpresence_graph::auth::{self, DeviceCodeChallenge};
 use interoptopus::ffi;
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory};
@@ -29,8 +29,7 @@ struct PendingDeviceCode {
     timeout: Option<Duration>,
 }
 
-/// The engine a PowerShell session talks to.
-#[ffi(service)]
+/// The engine a PowerShell session talks to. Foreign callers reach it through a `SessionHandle` (see `exports`).
 pub struct GraphSession {
     connection: RwLock<Connection>,
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
@@ -165,16 +164,7 @@ impl GraphSession {
     }
 
     fn run_call(&self, call: &CmdletCall) -> CallOutcome {
-        let outcome = |error: CmdletError| CallOutcome {
-            status: 0,
-            error: CallError::from_cmdlet_error(&error),
-            output_json: text("[]"),
-            response_headers_json: text(""),
-            response_headers_variable: text(""),
-            count_variable: text(""),
-            count: 0,
-            debug_text: text(""),
-        };
+        let outcome = |error: CmdletError| CallOutcome::refused(&error);
         let cmdlet = match Self::cmdlet_of(call) {
             Ok(c) => c,
             Err(e) => return outcome(e),
@@ -220,20 +210,19 @@ impl GraphSession {
     }
 }
 
-#[ffi]
+/// The calls of the C ABI (`exports` looks the session up and checks the arguments first). Each body runs inside
+/// [`ffi_guard`].
 impl GraphSession {
     /// A session that is not connected yet. Cheap: nothing starts until the first call.
-    pub fn create() -> ffi::Result<Self, FfiError> {
-        ffi_guard(|| {
-            ffi::Ok(Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None), bulk: std::sync::Mutex::new(None), retry: RwLock::new(Default::default()) })
-        })
+    pub fn new() -> Self {
+        Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None), bulk: std::sync::Mutex::new(None), retry: RwLock::new(Default::default()) }
     }
 
     /// Connects with an access token to an environment (Global when empty). Returns the error, if any.
-    pub fn connect(&self, request: ConnectRequest) -> ffi::Result<CallError, FfiError> {
+    pub fn connect(&self, request: &ConnectRequest) -> ffi::Result<CallError, FfiError> {
         ffi_guard(|| {
             let result = (|| {
-                let credential = Self::credential_of(&request)?;
+                let credential = Self::credential_of(request)?;
                 let cloud = self.find_environment(request.environment.as_str())?;
                 let mut config = GraphClientConfig::new(cloud);
                 config.retry = *self.retry.read().expect("retry lock");
@@ -255,7 +244,7 @@ impl GraphSession {
     }
 
     /// Starts a delegated device code sign-in; the message says where the user goes and which code to enter.
-    pub fn begin_device_code(&self, request: DeviceCodeRequest) -> ffi::Result<DeviceCodeStart, FfiError> {
+    pub fn begin_device_code(&self, request: &DeviceCodeRequest) -> ffi::Result<DeviceCodeStart, FfiError> {
         ffi_guard(|| {
             let started = (|| {
                 let cloud = self.find_environment(request.environment.as_str())?;
@@ -283,7 +272,7 @@ impl GraphSession {
             })();
             ffi::Ok(match started {
                 Ok(message) => DeviceCodeStart { message: text(message), error: CallError::none() },
-                Err(e) => DeviceCodeStart { message: text(""), error: CallError::from_cmdlet_error(&e) },
+                Err(e) => DeviceCodeStart::refused(&e),
             })
         })
     }
@@ -318,7 +307,7 @@ impl GraphSession {
     }
 
     /// Runs a bulk call through `$batch` and returns an outcome per item. Blocks until done or cancelled.
-    pub fn invoke_bulk(&self, call: BulkCall) -> ffi::Result<BulkResult, FfiError> {
+    pub fn invoke_bulk(&self, call: &BulkCall) -> ffi::Result<BulkResult, FfiError> {
         ffi_guard(|| {
             let result = (|| {
                 let action = BulkAction::from_name(call.action.as_str()).ok_or_else(|| {
@@ -365,7 +354,7 @@ impl GraphSession {
             })();
             ffi::Ok(match result {
                 Ok(outcomes) => BulkResult { outcomes_json: text(outcomes), error: CallError::none() },
-                Err(e) => BulkResult { outcomes_json: text("[]"), error: CallError::from_cmdlet_error(&e) },
+                Err(e) => BulkResult::refused(&e),
             })
         })
     }
@@ -453,7 +442,7 @@ impl GraphSession {
     }
 
     /// Adds (or replaces) a custom environment (Add-MgEnvironment).
-    pub fn add_environment(&self, request: EnvironmentRequest) -> ffi::Result<CallError, FfiError> {
+    pub fn add_environment(&self, request: &EnvironmentRequest) -> ffi::Result<CallError, FfiError> {
         ffi_guard(|| {
             let name = request.name.as_str().trim().to_owned();
             let result = if name.is_empty() {
@@ -494,22 +483,28 @@ impl GraphSession {
     }
 
     /// What -WhatIf/-Confirm show for a call, after checking that the call can be made.
-    pub fn describe(&self, call: CmdletCall) -> ffi::Result<CallDescription, FfiError> {
+    pub fn describe(&self, call: &CmdletCall) -> ffi::Result<CallDescription, FfiError> {
         ffi_guard(|| {
-            let described = Self::cmdlet_of(&call).and_then(|cmdlet| {
-                let bound = Self::bound_parameters(&call)?;
+            let described = Self::cmdlet_of(call).and_then(|cmdlet| {
+                let bound = Self::bound_parameters(call)?;
                 binding::prepare(&cmdlet, call.parameter_set.as_str(), &bound)?;
                 Ok(cmdlet.should_process_text(call.parameter_set.as_str()))
             });
             ffi::Ok(match described {
                 Ok((target, action)) => CallDescription { target: text(target), action: text(action), error: CallError::none() },
-                Err(e) => CallDescription { target: text(""), action: text(""), error: CallError::from_cmdlet_error(&e) },
+                Err(e) => CallDescription::refused(&e),
             })
         })
     }
 
     /// Makes the call: binds, sends, and maps the response.
-    pub fn invoke(&self, call: CmdletCall) -> ffi::Result<CallOutcome, FfiError> {
-        ffi_guard(|| ffi::Ok(self.run_call(&call)))
+    pub fn invoke(&self, call: &CmdletCall) -> ffi::Result<CallOutcome, FfiError> {
+        ffi_guard(|| ffi::Ok(self.run_call(call)))
+    }
+}
+
+impl Default for GraphSession {
+    fn default() -> Self {
+        Self::new()
     }
 }

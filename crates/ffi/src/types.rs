@@ -10,8 +10,17 @@ use mgpresence_catalog::binding::CmdletError;
 pub enum FfiError {
     /// A panic was caught; `mgpresence_last_panic()` has its message.
     Panicked,
-    /// The arguments could not be read (e.g. malformed JSON from the caller).
+    /// The arguments could not be read (text that is not UTF-8 or too large, where no call error can say so).
     InvalidArguments,
+    /// The session handle is zero, made up, or already destroyed.
+    InvalidHandle,
+}
+
+/// A session, as the caller holds it: a number the engine looks up, never a pointer (see `handles`).
+#[ffi]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionHandle {
+    pub id: u64,
 }
 
 /// A cmdlet call's error; `error_id` is empty when there is none.
@@ -27,7 +36,7 @@ pub struct CallError {
 
 impl CallError {
     pub fn none() -> Self {
-        Self { error_id: ffi::String::from_string(String::new()), message: ffi::String::from_string(String::new()), category: ffi::String::from_string(String::new()), terminating: 0 }
+        Self { error_id: empty(), message: empty(), category: empty(), terminating: 0 }
     }
 
     pub fn from_cmdlet_error(e: &CmdletError) -> Self {
@@ -147,4 +156,52 @@ pub struct BulkCall {
 pub struct BulkResult {
     pub outcomes_json: ffi::String,
     pub error: CallError,
+}
+
+/// A result that can say "refused before anything ran", with the reason as its call error.
+pub trait Refusal {
+    fn refused(error: &CmdletError) -> Self;
+}
+
+fn empty() -> ffi::String {
+    ffi::String::from_string(String::new())
+}
+
+impl Refusal for CallError {
+    fn refused(error: &CmdletError) -> Self {
+        Self::from_cmdlet_error(error)
+    }
+}
+
+impl Refusal for CallOutcome {
+    fn refused(error: &CmdletError) -> Self {
+        Self {
+            status: 0,
+            error: CallError::from_cmdlet_error(error),
+            output_json: ffi::String::from_string("[]".to_owned()),
+            response_headers_json: empty(),
+            response_headers_variable: empty(),
+            count_variable: empty(),
+            count: 0,
+            debug_text: empty(),
+        }
+    }
+}
+
+impl Refusal for CallDescription {
+    fn refused(error: &CmdletError) -> Self {
+        Self { target: empty(), action: empty(), error: CallError::from_cmdlet_error(error) }
+    }
+}
+
+impl Refusal for DeviceCodeStart {
+    fn refused(error: &CmdletError) -> Self {
+        Self { message: empty(), error: CallError::from_cmdlet_error(error) }
+    }
+}
+
+impl Refusal for BulkResult {
+    fn refused(error: &CmdletError) -> Self {
+        Self { outcomes_json: ffi::String::from_string("[]".to_owned()), error: CallError::from_cmdlet_error(error) }
+    }
 }

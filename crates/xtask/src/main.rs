@@ -4,9 +4,13 @@
 //! - [`module`]: builds the Rust engine and the .NET runtime and lays out the importable module in `out/module/`.
 //! - [`emulator`]: starts the emulator (the real `mgpresence serve`) for the demo and the tests.
 //! - [`tasks`]: the commands themselves.
+//! - [`bench`]: speed and memory against peers in the same run.
+//! - [`soak`]: 100,000 calls through the C ABI under valgrind.
 
+mod bench;
 mod emulator;
 mod module;
+mod soak;
 mod tasks;
 mod toolchain;
 
@@ -27,10 +31,20 @@ enum Task {
     Demo,
     /// Every test: generated files fresh, Rust, .NET (xunit) and PowerShell against the emulator.
     Test,
-    /// Speed and memory ratios against peers measured in the same run.
-    Bench,
+    /// Speed and memory ratios against peers measured in the same run (release engine).
+    Bench {
+        /// Fewer runs and smaller counts, for a quick look.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Rewrite generated/ from the FFI inventory and the cmdlet catalog.
     Codegen,
+    /// Calls through the C ABI under valgrind memcheck (Linux); fails when bytes are definitely lost.
+    Valgrind {
+        /// How many calls.
+        #[arg(long, default_value_t = 100_000)]
+        calls: u64,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -39,8 +53,9 @@ fn main() -> std::process::ExitCode {
         Task::Build => tasks::build().map(|_| ()),
         Task::Demo => tasks::demo(),
         Task::Test => tasks::test(),
-        Task::Bench => tasks::bench(),
+        Task::Bench { quick } => bench::bench(&bench::BenchOptions { quick }),
         Task::Codegen => tasks::codegen(),
+        Task::Valgrind { calls } => soak::valgrind(calls),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -46,11 +46,34 @@ pub struct Built {
     pub target_dir: PathBuf,
 }
 
-/// Builds the Rust workspace (debug), the .NET runtime, and lays out the module.
-pub fn build(root: &Path) -> Result<Built> {
-    run(cargo().current_dir(root).args(["build", "--workspace", "--quiet"]), "build the Rust workspace")?;
-    let target_dir = root.join("target/debug");
-    let runtime_out = root.join("out/build/runtime");
+/// Which build of the engine: debug for the demo and the tests, release for the bench.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Debug,
+    Release,
+}
+
+impl Profile {
+    fn name(self) -> &'static str {
+        match self {
+            Profile::Debug => "debug",
+            Profile::Release => "release",
+        }
+    }
+}
+
+/// Builds the Rust workspace, the .NET runtime, and lays out the module: `out/module/MgPresence` (debug) or
+/// `out/release/module/MgPresence` (release).
+pub fn build(root: &Path, profile: Profile) -> Result<Built> {
+    let mut cargo_build = cargo();
+    cargo_build.current_dir(root).args(["build", "--workspace", "--quiet"]);
+    if profile == Profile::Release {
+        cargo_build.arg("--release");
+    }
+    run(&mut cargo_build, "build the Rust workspace")?;
+    let target_dir = root.join("target").join(profile.name());
+    let out = if profile == Profile::Release { root.join("out/release") } else { root.join("out") };
+    let runtime_out = out.join("build/runtime");
     run(
         Command::new("dotnet")
             .current_dir(root)
@@ -60,7 +83,7 @@ pub fn build(root: &Path) -> Result<Built> {
         "build the .NET runtime (powershell/MgPresence.Runtime)",
     )?;
 
-    let module_dir = root.join("out/module/MgPresence");
+    let module_dir = out.join("module/MgPresence");
     if module_dir.exists() {
         std::fs::remove_dir_all(&module_dir).with_context(|| format!("cannot clear {}", module_dir.display()))?;
     }

@@ -1,7 +1,7 @@
 //! The xtask commands.
 
 use crate::emulator::EmulatorProcess;
-use crate::module::{self, Built, cargo, root, run};
+use crate::module::{self, Built, Profile, cargo, root, run};
 use crate::toolchain;
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, BufReader};
@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 pub fn build() -> Result<Built> {
     let root = root();
-    let built = module::build(&root)?;
+    let built = module::build(&root, Profile::Debug)?;
     println!("xtask: module laid out in {}", built.module_dir.display());
     Ok(built)
 }
@@ -26,17 +26,21 @@ pub fn codegen() -> Result<()> {
 }
 
 /// A built module, a PowerShell and a running emulator: what the demo, the PowerShell tests and the bench need.
-struct ModuleSession {
-    root: std::path::PathBuf,
-    built: Built,
-    pwsh: toolchain::Pwsh,
-    emulator: EmulatorProcess,
+pub(crate) struct ModuleSession {
+    pub root: std::path::PathBuf,
+    pub built: Built,
+    pub pwsh: toolchain::Pwsh,
+    pub emulator: EmulatorProcess,
 }
 
 impl ModuleSession {
     fn start(emulator_args: &[&str]) -> Result<Self> {
+        Self::start_with(Profile::Debug, emulator_args)
+    }
+
+    pub fn start_with(profile: Profile, emulator_args: &[&str]) -> Result<Self> {
         let root = root();
-        let built = module::build(&root)?;
+        let built = module::build(&root, profile)?;
         let pwsh = toolchain::pwsh(&root)?;
         let emulator = EmulatorProcess::start(&built.cli, emulator_args)?;
         println!("xtask: emulator at {}; PowerShell: {}", emulator.url, pwsh.description);
@@ -44,7 +48,7 @@ impl ModuleSession {
     }
 
     /// `pwsh -File <script> -ModulePath <built module> -EmulatorUrl <emulator>`.
-    fn script(&self, script: &str) -> Command {
+    pub fn script(&self, script: &str) -> Command {
         let mut command = self.pwsh.command();
         command
             .arg("-File")
@@ -183,11 +187,6 @@ pub fn test() -> Result<()> {
         bail!("failed: {}", if failures.is_empty() { "see above".to_owned() } else { failures.join(", ") });
     }
     Ok(())
-}
-
-pub fn bench() -> Result<()> {
-    let session = ModuleSession::start(&[])?;
-    run(session.script("tests/powershell/Measure-MgPresence.ps1").arg("-PwshProgram").arg(&session.pwsh.program), "run the benchmarks")
 }
 
 #[cfg(test)]

@@ -1,0 +1,242 @@
+//! `cargo xtask bench`: speed and memory, each figure beside a peer measured in the same run, with the release engine.
+//!
+//! - Import (measured here, process by process): `pwsh -NoProfile -Command "Import-Module <module>"` against
+//!   `pwsh -NoProfile -Command ""`: extra wall time and extra peak RSS (medians of interleaved runs).
+//! - Per call, bulk, throttled bulk and FFI: `tests/powershell/Measure-MgPresence.ps1` in one PowerShell process,
+//!   against an unthrottled emulator and one with a low limit.
+//!
+//! Prints a markdown table and writes `out/bench/latest.json` and `out/bench/latest.md`.
+
+use crate::emulator::EmulatorProcess;
+use crate::module::Profile;
+use crate::tasks::ModuleSession;
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// How much to measure.
+pub struct BenchOptions {
+    pub quick: bool,
+}
+
+impl BenchOptions {
+    fn import_runs(&self) -> usize {
+        if self.quick { 3 } else { 11 }
+    }
+    fn script_arguments(&self) -> Vec<String> {
+        let (calls, bulk, throttled, ffi) = if self.quick { (100, 1000, 1500, 100_000) } else { (1000, 10_000, 5000, 1_000_000) };
+        [("-Calls", calls), ("-BulkUsers", bulk), ("-ThrottledUsers", throttled), ("-ThrottleRequests", 1000), ("-ThrottleWindowSeconds", 2), ("-FfiCalls", ffi)]
+            .into_iter()
+            .flat_map(|(name, value)| [name.to_owned(), value.to_string()])
+            .collect()
+    }
+}
+
+/// Wall time and peak resident memory of one process run to its end.
+struct ProcessCost {
+    wall_ms: f64,
+    peak_rss_mb: Option<f64>,
+}
+
+#[cfg(unix)]
+fn run_measured(command: &mut Command) -> Result<ProcessCost> {
+    let started = Instant::now();
+    let child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().context("cannot start pwsh")?;
+    let pid = libc::pid_t::try_from(child.id()).context("pid")?;
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 reaps the child we started and fills it in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if reaped != pid || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("the measured pwsh failed (status {status})");
+    }
+    // ru_maxrss: KiB on Linux, bytes on macOS.
+    let kib = if cfg!(target_os = "macos") { usage.ru_maxrss as f64 / 1024.0 } else { usage.ru_maxrss as f64 };
+    Ok(ProcessCost { wall_ms, peak_rss_mb: Some(kib / 1024.0) })
+}
+
+#[cfg(not(unix))]
+fn run_measured(command: &mut Command) -> Result<ProcessCost> {
+    let started = Instant::now();
+    let status = command.stdin(Stdio::null()).stdout(Stdio::null()).status().context("cannot start pwsh")?;
+    if !status.success() {
+        bail!("the measured pwsh failed ({status})");
+    }
+    Ok(ProcessCost { wall_ms: started.elapsed().as_secs_f64() * 1000.0, peak_rss_mb: None })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// One line of the table.
+struct Row {
+    measure: &'static str,
+    ours: String,
+    peer: String,
+    ratio: Option<f64>,
+    goal: &'static str,
+    met: Option<bool>,
+}
+
+fn figure(figures: &BTreeMap<String, f64>, name: &str) -> Result<f64> {
+    figures.get(name).copied().with_context(|| format!("the bench script did not report {name}"))
+}
+
+pub fn bench(options: &BenchOptions) -> Result<()> {
+    let session = ModuleSession::start_with(Profile::Release, &["--no-throttling"])?;
+    let throttled = EmulatorProcess::start(&session.built.cli, &["--throttle-requests", "1000", "--throttle-window-seconds", "2"])?;
+    let manifest = session.built.module_dir.join("MgPresence.psd1");
+    let started = Instant::now();
+
+    // Import: interleaved so that drift affects both sides alike.
+    println!("xtask bench: import, {} runs each", options.import_runs());
+    let (mut bare, mut with_module) = (Vec::new(), Vec::new());
+    for _ in 0..options.import_runs() {
+        bare.push(run_measured(session.pwsh.command().args(["-Command", ""]))?);
+        with_module.push(run_measured(session.pwsh.command().arg("-Command").arg(format!("Import-Module '{}'", manifest.display())))?);
+    }
+    let wall = |runs: &[ProcessCost]| median(runs.iter().map(|r| r.wall_ms).collect());
+    let rss = |runs: &[ProcessCost]| runs.iter().map(|r| r.peak_rss_mb).collect::<Option<Vec<_>>>().map(median);
+    let (bare_ms, module_ms) = (wall(&bare), wall(&with_module));
+
+    println!("xtask bench: per call, bulk, throttled bulk and FFI in one PowerShell");
+    let output = session
+        .script("tests/powershell/Measure-MgPresence.ps1")
+        .arg("-ThrottledEmulatorUrl")
+        .arg(&throttled.url)
+        .args(options.script_arguments())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run the bench script")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("the bench script failed:\n{text}");
+    }
+    let mut figures = BTreeMap::new();
+    let mut infos = BTreeMap::new();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, '\t');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("bench"), Some(name), Some(value)) => {
+                figures.insert(name.to_owned(), value.trim().parse::<f64>().with_context(|| format!("{name}: {value}"))?);
+            }
+            (Some("benchinfo"), Some(name), Some(value)) => {
+                infos.insert(name.to_owned(), value.trim().to_owned());
+            }
+            _ => {}
+        }
+    }
+
+    let mut rows = vec![Row {
+        measure: "Import-Module: extra wall time",
+        ours: format!("{:.0} ms", module_ms - bare_ms),
+        peer: format!("bare pwsh -NoProfile: {bare_ms:.0} ms"),
+        ratio: Some(module_ms / bare_ms),
+        goal: "≤ 100 ms",
+        met: Some(module_ms - bare_ms <= 100.0),
+    }];
+    if let (Some(bare_rss), Some(module_rss)) = (rss(&bare), rss(&with_module)) {
+        rows.push(Row {
+            measure: "Import-Module: extra peak RSS",
+            ours: format!("{:.1} MB", module_rss - bare_rss),
+            peer: format!("bare pwsh -NoProfile: {bare_rss:.1} MB"),
+            ratio: Some(module_rss / bare_rss),
+            goal: "≤ 20 MB",
+            met: Some(module_rss - bare_rss <= 20.0),
+        });
+    }
+    let peer_name = infos.get("call.peer").cloned().unwrap_or_else(|| "Invoke-RestMethod".to_owned());
+    let (ours, theirs, floor) = (figure(&figures, "call.ours_ms")?, figure(&figures, "call.peer_ms")?, figure(&figures, "call.floor_ms")?);
+    rows.push(Row {
+        measure: "Set-MgUserPresence, median per call",
+        ours: format!("{ours:.2} ms"),
+        peer: format!("{peer_name}: {theirs:.2} ms (reused HttpClient: {floor:.2} ms)"),
+        ratio: Some(ours / theirs),
+        goal: "≤ 0.5× peer",
+        met: Some(ours / theirs <= 0.5),
+    });
+    let users = f64::from(options.script_arguments()[3].parse::<u32>()?);
+    let (bulk, looped, parallel) = (figure(&figures, "bulk.ours_s")?, figure(&figures, "bulk.loop_s")?, figure(&figures, "bulk.parallel_s")?);
+    rows.push(Row {
+        measure: "Bulk, unthrottled: users/s (Invoke-MgBulkUserPresence)",
+        ours: format!("{:.0} users/s ({bulk:.1} s for {users:.0})", users / bulk),
+        peer: format!("ForEach-Object loop: {:.0} users/s ({looped:.1} s)", users / looped),
+        ratio: Some(looped / bulk),
+        goal: "≥ 5,000 users/s",
+        met: Some(users / bulk >= 5000.0),
+    });
+    rows.push(Row {
+        measure: "Bulk, unthrottled: against -Parallel",
+        ours: format!("{:.0} users/s", users / bulk),
+        peer: format!("ForEach-Object -Parallel -ThrottleLimit 8: {:.0} users/s ({parallel:.1} s)", users / parallel),
+        ratio: Some(parallel / bulk),
+        goal: "faster than the peer",
+        met: Some(bulk < parallel),
+    });
+    let (throttled_s, bound) = (figure(&figures, "throttled.ours_s")?, figure(&figures, "throttled.bound_s")?);
+    let throttled_users = options.script_arguments()[5].clone();
+    rows.push(Row {
+        measure: "Bulk under a limit of 1,000 requests / 2 s",
+        ours: format!("{throttled_s:.1} s for {throttled_users} users ({:.0} retried)", figure(&figures, "throttled.retried")?),
+        peer: format!("the limit's bound: {bound:.1} s"),
+        ratio: Some(throttled_s / bound),
+        goal: "≤ 1.1× bound",
+        met: Some(throttled_s <= 1.1 * bound),
+    });
+    let (native, native_text, managed) = (figure(&figures, "ffi.native_ns")?, figure(&figures, "ffi.native_text_ns")?, figure(&figures, "ffi.managed_ns")?);
+    rows.push(Row {
+        measure: "C ABI round trip from .NET",
+        ours: format!("{native:.0} ns (returning text: {native_text:.0} ns)"),
+        peer: format!("a managed call: {managed:.1} ns"),
+        ratio: Some(native / managed),
+        goal: "(reported)",
+        met: None,
+    });
+
+    let mut table = String::from("| Measure | MgPresence | Peer, same run | Ratio | Goal | Met |\n|---|---|---|---|---|---|\n");
+    for row in &rows {
+        table.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            row.measure,
+            row.ours,
+            row.peer,
+            row.ratio.map_or_else(|| "–".to_owned(), |r| format!("{r:.2}")),
+            row.goal,
+            row.met.map_or("–", |m| if m { "yes" } else { "no" })
+        ));
+    }
+    let machine = format!(
+        "{} {}, {} cores, PowerShell: {}, engine: release",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        session.pwsh.description
+    );
+    let report = format!("{table}\n{machine}; `cargo xtask bench{}` took {:.0} s.\n", if options.quick { " --quick" } else { "" }, started.elapsed().as_secs_f64());
+    println!("\n{report}");
+
+    let mut raw: Map<String, Value> = figures.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    raw.insert("import.bare_ms".into(), json!(bare_ms));
+    raw.insert("import.module_ms".into(), json!(module_ms));
+    raw.insert("import.bare_rss_mb".into(), json!(rss(&bare)));
+    raw.insert("import.module_rss_mb".into(), json!(rss(&with_module)));
+    let json = json!({
+        "machine": machine,
+        "quick": options.quick,
+        "unix_time": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        "rows": rows.iter().map(|r| json!({"measure": r.measure, "ours": r.ours, "peer": r.peer, "ratio": r.ratio, "goal": r.goal, "met": r.met})).collect::<Vec<_>>(),
+        "figures": raw,
+        "peer": peer_name,
+    });
+    let out = session.root.join("out/bench");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("latest.json"), serde_json::to_string_pretty(&json)? + "\n")?;
+    std::fs::write(out.join("latest.md"), &report)?;
+    println!("xtask bench: wrote out/bench/latest.json and out/bench/latest.md");
+    Ok(())
+}
