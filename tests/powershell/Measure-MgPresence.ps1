@@ -128,9 +128,9 @@ Write-BenchFigure 'bulk.parallel_s' $clock.Elapsed.TotalSeconds
 
 # Bulk under an emulated limit.
 Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', $token).SecurePassword) -Environment BenchThrottled -NoWelcome
-$throttledUsers = foreach ($n in 1..$ThrottledUsers) { @{ UserId = "throttled-$n" } }
+$limitedUsers = foreach ($n in 1..$ThrottledUsers) { @{ UserId = "throttled-$n" } }
 $clock.Restart()
-$outcomes = $throttledUsers | Invoke-MgBulkUserPresence -SessionId bench-app -Availability Busy -Activity InACall
+$outcomes = $limitedUsers | Invoke-MgBulkUserPresence -SessionId bench-app -Availability Busy -Activity InACall
 $throttledSeconds = $clock.Elapsed.TotalSeconds
 $failed = @($outcomes | Where-Object { -not $_.Succeeded }).Count
 if ($failed -ne 0) { throw "throttled bulk: $failed failed" }

@@ -1,12 +1,15 @@
 //! ISO 8601 durations (`Edm.Duration`) as Graph sends and receives them, and the ranges presence enforces.
 //!
-//! Parsing and printing are jiff's. A day counts as 24 hours (Graph durations are elapsed time, not calendar time);
-//! years, months and weeks are refused because their length is not fixed. The printed form is the canonical one
-//! .NET's `XmlConvert.ToString(TimeSpan)` produces, which is what Microsoft's cmdlets put on the wire:
-//! 90 minutes → `PT1H30M`, 4 hours → `PT4H`, 1 day → `P1D`.
+//! A day counts as 24 hours (Graph durations are elapsed time, not calendar time); years, months and weeks are refused
+//! because their length is not fixed. The time part (`T1H30M`) is parsed by jiff; the day count is read here, so any
+//! length up to [`SignedDuration::MAX`] is accepted — jiff's spans stop at about 20,000 years, while .NET's
+//! `TimeSpan.MaxValue` is `P10675199DT2H48M5.4775807S`. Precision is kept to the nanosecond (a `TimeSpan` tick is
+//! 100 ns, so every `TimeSpan` survives exactly). The printed form is the canonical one .NET's
+//! `XmlConvert.ToString(TimeSpan)` produces, which is what Microsoft's cmdlets put on the wire: 90 minutes →
+//! `PT1H30M`, 4 hours → `PT4H`, 1 day → `P1D`, 100 ns → `PT0.0000001S`.
 
 use jiff::fmt::temporal::SpanParser;
-use jiff::{SignedDuration, Span, SpanRelativeTo, SpanRound, Unit};
+use jiff::SignedDuration;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
@@ -62,14 +65,38 @@ impl IsoDuration {
         Ok(Self(d))
     }
 
-    /// The canonical ISO 8601 text (`PT1H30M`, `P1DT2H`, `PT0S`).
+    /// The canonical ISO 8601 text (`PT1H30M`, `P1DT2H`, `PT0S`), exactly as `XmlConvert.ToString(TimeSpan)` writes
+    /// it: days, hours, minutes and seconds, zero parts left out, the fraction of a second without trailing zeros.
     pub fn to_iso8601(self) -> String {
-        let span = Span::try_from(self.0).expect("a non-negative SignedDuration always fits a Span");
-        let balanced = span
-            .round(SpanRound::new().largest(Unit::Day).days_are_24_hours())
-            .expect("rounding a time-only span with 24-hour days cannot fail");
-        // jiff prints designators in upper case ("PT1H30M"), as XmlConvert does.
-        balanced.to_string()
+        use std::fmt::Write as _;
+        let seconds = self.0.as_secs().unsigned_abs();
+        let nanos = self.0.subsec_nanos().unsigned_abs();
+        let (days, hours, minutes, secs) = (seconds / 86_400, seconds % 86_400 / 3_600, seconds % 3_600 / 60, seconds % 60);
+        let mut text = String::from("P");
+        if days > 0 {
+            let _ = write!(text, "{days}D");
+        }
+        if hours > 0 || minutes > 0 || secs > 0 || nanos > 0 {
+            text.push('T');
+            if hours > 0 {
+                let _ = write!(text, "{hours}H");
+            }
+            if minutes > 0 {
+                let _ = write!(text, "{minutes}M");
+            }
+            if secs > 0 || nanos > 0 {
+                let _ = write!(text, "{secs}");
+                if nanos > 0 {
+                    let fraction = format!("{nanos:09}");
+                    let _ = write!(text, ".{}", fraction.trim_end_matches('0'));
+                }
+                text.push('S');
+            }
+        }
+        if text == "P" {
+            text.push_str("T0S");
+        }
+        text
     }
 }
 
@@ -78,24 +105,47 @@ impl FromStr for IsoDuration {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let trimmed = text.trim();
-        // Only the ISO 8601 grammar: jiff's `Span::from_str` would also take its "friendly" form (`1 hour`,
-        // `01:00:00`), which Graph does not.
-        let span: Span = SpanParser::new()
-            .parse_span(trimmed)
-            .map_err(|_| DurationError::NotIso8601 { text: text.to_owned() })?;
-        if span.get_years() != 0 || span.get_months() != 0 || span.get_weeks() != 0 {
-            return Err(DurationError::Unsupported {
-                text: text.to_owned(),
-                reason: "years, months and weeks have no fixed length; use days, hours, minutes or seconds".into(),
+        let not_iso = || DurationError::NotIso8601 { text: text.to_owned() };
+        let unsupported = |reason: &str| DurationError::Unsupported { text: text.to_owned(), reason: reason.to_owned() };
+        let (negative, unsigned) = match trimmed.as_bytes().first() {
+            Some(b'-') => (true, &trimmed[1..]),
+            Some(b'+') => (false, &trimmed[1..]),
+            _ => (false, trimmed),
+        };
+        let designators = unsigned.strip_prefix(['P', 'p']).ok_or_else(not_iso)?;
+        let (date, time) = match designators.find(['T', 't']) {
+            Some(at) => (&designators[..at], Some(&designators[at..])),
+            None => (designators, None),
+        };
+        if date.contains(['Y', 'y', 'M', 'm', 'W', 'w']) {
+            // Only the ISO 8601 grammar (jiff's `Span::from_str` would also take its "friendly" form, `1 hour`).
+            return Err(match SpanParser::new().parse_span(trimmed) {
+                Ok(_) => unsupported("years, months and weeks have no fixed length; use days, hours, minutes or seconds"),
+                Err(_) => not_iso(),
             });
         }
-        let duration = span
-            .to_duration(SpanRelativeTo::days_are_24_hours())
-            .map_err(|e| DurationError::Unsupported { text: text.to_owned(), reason: e.to_string() })?;
-        Self::try_from_signed(duration).map_err(|_| DurationError::Unsupported {
-            text: text.to_owned(),
-            reason: "it is negative".into(),
-        })
+        let days: i64 = match date {
+            "" if time.is_none() => return Err(not_iso()),
+            "" => 0,
+            _ => {
+                let digits = date.strip_suffix(['D', 'd']).filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())).ok_or_else(not_iso)?;
+                digits.parse().map_err(|_| unsupported("it is longer than the longest duration"))?
+            }
+        };
+        let time_of_day = match time {
+            // `T1H30M` is the time part of `PT1H30M`, which jiff reads (fractions, either case, either decimal mark).
+            Some(time) => SpanParser::new().parse_duration(format!("P{time}")).map_err(|_| not_iso())?,
+            None => SignedDuration::ZERO,
+        };
+        let length = days
+            .checked_mul(86_400)
+            .map(SignedDuration::from_secs)
+            .and_then(|whole_days| whole_days.checked_add(time_of_day))
+            .ok_or_else(|| unsupported("it is longer than the longest duration"))?;
+        if negative && !length.is_zero() {
+            return Err(unsupported("it is negative"));
+        }
+        Self::try_from_signed(length)
     }
 }
 

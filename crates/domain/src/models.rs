@@ -84,11 +84,15 @@ pub struct OutOfOfficeSettings {
     pub message: Option<String>,
     /// Whether the user is out of office now.
     pub is_out_of_office: Option<bool>,
+    /// Members the model does not define, kept as given (Microsoft's models keep them at every level).
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
 }
 
 impl Default for OutOfOfficeSettings {
     fn default() -> Self {
-        Self { message: None, is_out_of_office: Some(false) }
+        Self { message: None, is_out_of_office: Some(false), additional_properties: AdditionalProperties::new() }
     }
 }
 
@@ -119,6 +123,10 @@ pub struct ItemBody {
     /// `text` or `html`; presence status messages support only `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// Members the model does not define, kept as given (Microsoft's models keep them at every level).
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
 }
 
 /// `dateTimeTimeZone`: a local date and time (no offset) and the time zone it is in.
@@ -129,6 +137,10 @@ pub struct DateTimeTimeZone {
     pub date_time: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// Members the model does not define, kept as given (Microsoft's models keep them at every level).
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
 }
 
 /// `presenceStatusMessage`.
@@ -144,6 +156,10 @@ pub struct PresenceStatusMessage {
     /// When the message was published (read-only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_date_time: Option<String>,
+    /// Members the model does not define, kept as given (Microsoft's models keep them at every level).
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
 }
 
 /// `userWorkLocation`: the aggregated work location and the layer it came from.
@@ -156,6 +172,10 @@ pub struct UserWorkLocation {
     pub source: String,
     /// `unspecified`, `office`, `remote`, `timeOff`.
     pub work_location_type: String,
+    /// Members the model does not define, kept as given (Microsoft's models keep them at every level).
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub additional_properties: AdditionalProperties,
 }
 
 /// Body of `setStatusMessage`.

@@ -241,9 +241,10 @@ mod tests {
         use crate::models::{DateTimeTimeZone, ItemBody, PresenceStatusMessage};
         let body = |content_type: &str, expiry: Option<&str>| SetStatusMessageRequest {
             status_message: Some(PresenceStatusMessage {
-                message: Some(ItemBody { content: Some("Hi".into()), content_type: Some(content_type.into()) }),
-                expiry_date_time: expiry.map(|d| DateTimeTimeZone { date_time: Some(d.into()), time_zone: Some("UTC".into()) }),
+                message: Some(ItemBody { content: Some("Hi".into()), content_type: Some(content_type.into()), ..Default::default() }),
+                expiry_date_time: expiry.map(|d| DateTimeTimeZone { date_time: Some(d.into()), time_zone: Some("UTC".into()), ..Default::default() }),
                 published_date_time: None,
+                ..Default::default()
             }),
             ..Default::default()
         };

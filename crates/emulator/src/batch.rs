@@ -4,7 +4,9 @@
 //! its `Content-Type` in `headers`. Requests run in order, each through the same Graph routes (so each is
 //! authenticated, recorded and can be throttled or faulted on its own) with the batch's Authorization. A request whose
 //! `dependsOn` names a request that did not succeed gets 424 Failed Dependency. The batch answers 200 with
-//! `{"responses":[{id, status, headers, body}]}` whenever it could be read, and 400 when it is malformed.
+//! `{"responses":[{id, status, headers, body}]}` whenever it could be read, and 400 when it is malformed. A request of
+//! a batch cannot be a batch itself (it is answered 400): each level would run on the same stack, so a small body
+//! nesting batches a few dozen deep would overflow it and bring the whole emulator down.
 
 use crate::graph_response::{GraphFailure, RequestContext};
 use crate::server::AppState;
@@ -20,6 +22,10 @@ use tower::ServiceExt;
 
 /// The most requests one batch may hold.
 pub const MAX_BATCH_REQUESTS: usize = 20;
+
+/// Marks a request that runs as an item of a batch (a request extension).
+#[derive(Debug, Clone, Copy)]
+pub struct InsideBatch;
 
 struct BatchItem {
     id: String,
@@ -74,7 +80,7 @@ fn parse(body: &[u8]) -> Result<Vec<BatchItem>, GraphFailure> {
 
 async fn run_item(router: Router, version: &str, item: &BatchItem, authorization: Option<&HeaderValue>) -> (u16, Map<String, Value>, Value) {
     let path = if item.url.starts_with('/') { item.url.clone() } else { format!("/{}", item.url) };
-    let mut request = Request::builder().method(item.method.clone()).uri(format!("/{version}{path}"));
+    let mut request = Request::builder().method(item.method.clone()).uri(format!("/{version}{path}")).extension(InsideBatch);
     if let Some(auth) = authorization {
         request = request.header(axum::http::header::AUTHORIZATION, auth.clone());
     }
@@ -105,9 +111,13 @@ pub async fn batch(
     State(state): State<Arc<AppState>>,
     Extension(ctx): Extension<RequestContext>,
     Path(version): Path<String>,
+    inside_batch: Option<Extension<InsideBatch>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    if inside_batch.is_some() {
+        return GraphFailure::bad_request("A request of a batch cannot be a batch itself.").into_response_for(&ctx);
+    }
     if version != "v1.0" && version != "beta" {
         return GraphFailure::bad_request(format!("Invalid version: {version}")).into_response_for(&ctx);
     }

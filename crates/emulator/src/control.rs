@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
-/// The largest request body the emulator reads.
-const MAX_BODY: usize = 4 * 1024 * 1024;
+/// The largest request body the emulator reads (4 MiB); a larger one is answered 413 `RequestEntityTooLarge`.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// A request as the emulator received it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,8 +89,14 @@ pub async fn graph_middleware(State(state): State<Arc<AppState>>, request: Reque
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return GraphFailure::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", "The request body is too large.")
-                .into_response_for(&ctx);
+            let mut response = GraphFailure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                format!("The request body is larger than {MAX_BODY} bytes, or could not be read whole."),
+            )
+            .into_response_for(&ctx);
+            add_correlation_headers(response.headers_mut(), &ctx);
+            return response;
         }
     };
     let path = parts.uri.path().to_owned();
@@ -121,12 +127,33 @@ pub async fn graph_middleware(State(state): State<Arc<AppState>>, request: Reque
         failure.into_response_for(&ctx)
     } else {
         parts.extensions.insert(ctx.clone());
-        next.run(Request::from_parts(parts, Body::from(bytes))).await
+        graph_shaped(next.run(Request::from_parts(parts, Body::from(bytes))).await, &ctx).await
     };
     add_correlation_headers(response.headers_mut(), &ctx);
     let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
     state.record_outcome(recorded_index, response.status().as_u16(), retry_after);
     response
+}
+
+/// An error answer that is not a Graph error envelope — axum's own rejections, such as a path segment that does not
+/// decode to UTF-8 — turned into one with the same status, as Graph answers every error.
+async fn graph_shaped(response: Response, ctx: &RequestContext) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let text = to_bytes(response.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "RequestEntityTooLarge".to_owned(),
+        other => other.canonical_reason().unwrap_or("Error").replace([' ', '-'], ""),
+    };
+    let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("Error").to_owned() } else { text };
+    GraphFailure::new(status, &code, message).into_response_for(ctx)
 }
 
 fn recorded_headers(headers: &axum::http::HeaderMap) -> Map<String, Value> {

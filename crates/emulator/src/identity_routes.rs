@@ -4,6 +4,7 @@
 
 use crate::identity::{OAuthError, RegisteredApp, RegisteredUser, TokenResponse};
 use crate::server::AppState;
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,6 +42,22 @@ fn oauth_error(e: OAuthError) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// A request the extractors could not read (a tenant that is not UTF-8, a body that is not a form, a query that does
+/// not parse), answered as Entra ID answers a malformed request: an OAuth `invalid_request`, with the status the
+/// extractor chose.
+fn unreadable(status: StatusCode, what: String) -> Response {
+    oauth_error(OAuthError { status: status.as_u16(), error: "invalid_request", description: format!("AADSTS900144: The request could not be read: {what}") })
+}
+
+macro_rules! read_or_answer {
+    ($extracted:expr) => {
+        match $extracted {
+            Ok(value) => value,
+            Err(rejection) => return unreadable(rejection.status(), rejection.body_text()),
+        }
+    };
+}
+
 fn tenant_matches(state: &AppState, tenant: &str) -> bool {
     matches!(tenant.to_ascii_lowercase().as_str(), "common" | "organizations") || state.identity.tenant_id().eq_ignore_ascii_case(tenant)
 }
@@ -49,7 +66,13 @@ fn unknown_tenant(tenant: &str) -> Response {
     oauth_error(OAuthError { status: 400, error: "invalid_request", description: format!("AADSTS90002: Tenant '{tenant}' not found.") })
 }
 
-async fn token(State(state): Shared, Path(tenant): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(
+    State(state): Shared,
+    tenant: Result<Path<String>, PathRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let Path(tenant) = read_or_answer!(tenant);
+    let Form(form) = read_or_answer!(form);
     if !tenant_matches(&state, &tenant) {
         return unknown_tenant(&tenant);
     }
@@ -59,7 +82,13 @@ async fn token(State(state): Shared, Path(tenant): Path<String>, Form(form): For
     }
 }
 
-async fn device_code(State(state): Shared, Path(tenant): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn device_code(
+    State(state): Shared,
+    tenant: Result<Path<String>, PathRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let Path(tenant) = read_or_answer!(tenant);
+    let Form(form) = read_or_answer!(form);
     if !tenant_matches(&state, &tenant) {
         return unknown_tenant(&tenant);
     }
@@ -92,7 +121,8 @@ struct IdentityQuery {
     client_id: Option<String>,
 }
 
-async fn app_service_identity(State(state): Shared, headers: HeaderMap, Query(q): Query<IdentityQuery>) -> Response {
+async fn app_service_identity(State(state): Shared, headers: HeaderMap, query: Result<Query<IdentityQuery>, QueryRejection>) -> Response {
+    let Query(q) = read_or_answer!(query);
     let header = headers.get("x-identity-header").and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !state.identity.identity_header_matches(header) {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_request", "error_description": "The X-IDENTITY-HEADER is missing or wrong."}))).into_response();
@@ -103,7 +133,8 @@ async fn app_service_identity(State(state): Shared, headers: HeaderMap, Query(q)
     }
 }
 
-async fn instance_metadata_identity(State(state): Shared, headers: HeaderMap, Query(q): Query<IdentityQuery>) -> Response {
+async fn instance_metadata_identity(State(state): Shared, headers: HeaderMap, query: Result<Query<IdentityQuery>, QueryRejection>) -> Response {
+    let Query(q) = read_or_answer!(query);
     if headers.get("metadata").and_then(|v| v.to_str().ok()) != Some("true") {
         return (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_request", "error_description": "Required metadata header not specified"}))).into_response();
     }

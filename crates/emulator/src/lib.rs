@@ -19,5 +19,5 @@ pub mod throttle;
 
 pub use clock::EmulatorClock;
 pub use control::{Fault, RecordedRequest};
-pub use server::{BackgroundEmulator, EmulatorConfig, RunningEmulator};
+pub use server::{BackgroundEmulator, EmulatorConfig, RunningEmulator, app};
 pub use identity::{Directory, RegisteredApp, RegisteredUser};

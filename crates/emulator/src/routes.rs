@@ -216,11 +216,14 @@ async fn list_presences(State(state): Shared, Extension(ctx): Ctx, Path(version)
         if wants_count {
             out.insert("@odata.count".into(), json!(all.len()));
         }
-        if skip + top < all.len() {
+        // `$skip` and `$top` are any usize the client sent: the next page starts at their saturated sum, and a page
+        // of `$top=0` has no next page (its link would never advance).
+        let next_skip = skip.saturating_add(top);
+        if top > 0 && next_skip < all.len() {
             let mut next: Vec<(String, String)> =
                 query.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("$skip") && !k.eq_ignore_ascii_case("$top")).cloned().collect();
             next.push(("$top".into(), top.to_string()));
-            next.push(("$skip".into(), (skip + top).to_string()));
+            next.push(("$skip".into(), next_skip.to_string()));
             let encoded = serde_urlencoded::to_string(&next).unwrap_or_default();
             out.insert("@odata.nextLink".into(), Value::String(format!("{}/{version}/communications/presences?{encoded}", state.base_url)));
         }

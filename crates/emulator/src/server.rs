@@ -217,8 +217,30 @@ impl AppState {
     }
 }
 
+/// The emulator's whole HTTP application — Graph, identity and control routes — over a fresh state, without a
+/// listener. [`RunningEmulator`] serves it; tests can also call it in-process (`tower::ServiceExt::oneshot`).
+/// `base_url` is the emulator's own address, used in `@odata.context` and next links.
+pub fn app(config: EmulatorConfig, base_url: &str) -> (Router, Arc<AppState>) {
+    let identity = Identity::new(config.directory.clone());
+    let state = Arc::new(AppState {
+        identity,
+        require_issued_tokens: std::sync::atomic::AtomicBool::new(config.require_issued_tokens),
+        graph_router: std::sync::OnceLock::new(),
+        throttle: crate::throttle::Throttle::new(config.throttle, config.fault_rates),
+        config,
+        clock: EmulatorClock::default(),
+        store: Mutex::new(PresenceStore::default()),
+        faults: Mutex::new(Vec::new()),
+        requests: Mutex::new(Vec::new()),
+        base_url: base_url.to_owned(),
+    });
+    (router(state.clone()), state)
+}
+
 fn router(state: Arc<AppState>) -> Router {
+    // The middleware reads every body up to `control::MAX_BODY`; axum's own (lower) default limit is off behind it.
     let graph = routes::graph_routes()
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(state.clone(), control::graph_middleware));
     let _ = state.graph_router.set(graph.clone().with_state(state.clone()));
     let control_routes = Router::new()
@@ -247,21 +269,8 @@ impl RunningEmulator {
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
-        let identity = Identity::new(config.directory.clone());
-        let state = Arc::new(AppState {
-            identity,
-            require_issued_tokens: std::sync::atomic::AtomicBool::new(config.require_issued_tokens),
-            graph_router: std::sync::OnceLock::new(),
-            throttle: crate::throttle::Throttle::new(config.throttle, config.fault_rates),
-            config,
-            clock: EmulatorClock::default(),
-            store: Mutex::new(PresenceStore::default()),
-            faults: Mutex::new(Vec::new()),
-            requests: Mutex::new(Vec::new()),
-            base_url: url.clone(),
-        });
+        let (app, state) = app(config, &url);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = router(state.clone());
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = rx.await;

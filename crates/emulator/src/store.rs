@@ -250,10 +250,13 @@ impl PresenceStore {
     pub fn set_status_message(&mut self, user_id: &str, body: &SetStatusMessageRequest, now: Timestamp) -> Result<(), StoreError> {
         let message = body.status_message.clone().unwrap_or_default();
         let expires_at = message.expiry_date_time.as_ref().map(instant_of).transpose()?;
+        // Members the service does not define are ignored, at every level: they are not stored or read back.
+        let text = message.message.map(|m| ItemBody { additional_properties: Default::default(), ..m });
+        let expiry = message.expiry_date_time.map(|e| DateTimeTimeZone { additional_properties: Default::default(), ..e });
         let user = self.user(user_id);
         user.status_message = Some(StoredStatusMessage {
-            message: message.message,
-            expiry: message.expiry_date_time,
+            message: text,
+            expiry,
             expires_at,
             published_at: now,
         });
@@ -311,14 +314,16 @@ impl PresenceStore {
                 m.expiry.clone().unwrap_or(DateTimeTimeZone {
                     date_time: Some("9999-12-31T23:59:59.9999999".into()),
                     time_zone: Some("UTC".into()),
+                    ..Default::default()
                 })
             }),
             published_date_time: reader_is_user.then(|| m.published_at.strftime("%Y-%m-%dT%H:%M:%S%.7fZ").to_string()),
+            ..Default::default()
         });
         let work_location = match (&user.manual_location, &user.automatic_location) {
-            (Some(m), _) => UserWorkLocation { place_id: m.place_id.clone(), source: "manual".into(), work_location_type: m.work_location_type.clone() },
-            (None, Some(a)) => UserWorkLocation { place_id: a.place_id.clone(), source: "automatic".into(), work_location_type: a.work_location_type.clone() },
-            (None, None) => UserWorkLocation { place_id: None, source: "none".into(), work_location_type: "unspecified".into() },
+            (Some(m), _) => UserWorkLocation { place_id: m.place_id.clone(), source: "manual".into(), work_location_type: m.work_location_type.clone(), ..Default::default() },
+            (None, Some(a)) => UserWorkLocation { place_id: a.place_id.clone(), source: "automatic".into(), work_location_type: a.work_location_type.clone(), ..Default::default() },
+            (None, None) => UserWorkLocation { place_id: None, source: "none".into(), work_location_type: "unspecified".into(), ..Default::default() },
         };
         Presence {
             id: user_id.to_owned(),
@@ -439,9 +444,10 @@ mod tests {
         let mut store = PresenceStore::default();
         let body = |expiry: Option<&str>| SetStatusMessageRequest {
             status_message: Some(PresenceStatusMessage {
-                message: Some(ItemBody { content: Some("In a workshop".into()), content_type: Some("text".into()) }),
-                expiry_date_time: expiry.map(|d| DateTimeTimeZone { date_time: Some(d.into()), time_zone: Some("UTC".into()) }),
+                message: Some(ItemBody { content: Some("In a workshop".into()), content_type: Some("text".into()), ..Default::default() }),
+                expiry_date_time: expiry.map(|d| DateTimeTimeZone { date_time: Some(d.into()), time_zone: Some("UTC".into()), ..Default::default() }),
                 published_date_time: None,
+                ..Default::default()
             }),
             ..Default::default()
         };
@@ -460,7 +466,7 @@ mod tests {
 
     #[test]
     fn windows_and_iana_zones_give_the_same_instant() {
-        let zoned = |zone: &str| instant_of(&DateTimeTimeZone { date_time: Some("2026-01-15T09:00:00".into()), time_zone: Some(zone.into()) });
+        let zoned = |zone: &str| instant_of(&DateTimeTimeZone { date_time: Some("2026-01-15T09:00:00".into()), time_zone: Some(zone.into()), ..Default::default() });
         assert_eq!(zoned("Pacific Standard Time").unwrap(), zoned("America/Los_Angeles").unwrap());
         assert!(matches!(zoned("Mars Standard Time"), Err(StoreError::UnknownTimeZone { .. })));
     }

@@ -296,11 +296,10 @@ fn token_of(text: &str, from: &str) -> Result<CachedToken, AuthError> {
     let reply: TokenReply =
         serde_json::from_str(text).map_err(|_| AuthError::new("AuthenticationFailed", format!("{from} did not return a token")))?;
     let now = SystemTime::now();
-    let expires_at = match (reply.expires_on.as_ref().and_then(number), reply.expires_in.as_ref().and_then(number)) {
-        (Some(on), _) => UNIX_EPOCH + Duration::from_secs(on),
-        (None, Some(seconds)) => now + Duration::from_secs(seconds),
-        (None, None) => now + Duration::from_secs(3600),
-    };
+    // An expiry the clock cannot represent (`expires_on: 18446744073709551615`) counts as not given.
+    let expires_on = reply.expires_on.as_ref().and_then(number).and_then(|on| UNIX_EPOCH.checked_add(Duration::from_secs(on)));
+    let expires_in = reply.expires_in.as_ref().and_then(number).and_then(|seconds| now.checked_add(Duration::from_secs(seconds)));
+    let expires_at = expires_on.or(expires_in).unwrap_or(now + Duration::from_secs(3600));
     Ok(CachedToken { token: SecretString::from(reply.access_token), expires_at })
 }
 
@@ -371,7 +370,9 @@ pub async fn start_device_code(
         user_code: reply.user_code,
         device_code: SecretString::from(reply.device_code),
         interval: Duration::from_secs(reply.interval.unwrap_or(5).max(1)),
-        expires_at: SystemTime::now() + Duration::from_secs(reply.expires_in.unwrap_or(900)),
+        expires_at: SystemTime::now()
+            .checked_add(Duration::from_secs(reply.expires_in.unwrap_or(900)))
+            .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(900)),
         token_endpoint: format!("{authority}/{tenant_id}/oauth2/v2.0/token"),
         client_id: client_id.to_owned(),
         tenant_id: tenant_id.to_owned(),
@@ -380,7 +381,7 @@ pub async fn start_device_code(
 
 /// Polls the token endpoint until the user completes the sign-in, the code expires, or `give_up_after` passes.
 pub async fn poll_device_code(http: &reqwest::Client, challenge: &DeviceCodeChallenge, give_up_after: Duration) -> Result<SecretString, AuthError> {
-    let deadline = std::cmp::min(challenge.expires_at, SystemTime::now() + give_up_after);
+    let deadline = SystemTime::now().checked_add(give_up_after).map_or(challenge.expires_at, |limit| std::cmp::min(challenge.expires_at, limit));
     let mut interval = challenge.interval;
     loop {
         let form = [
@@ -391,12 +392,32 @@ pub async fn poll_device_code(http: &reqwest::Client, challenge: &DeviceCodeChal
         match post_form_text(http, &challenge.token_endpoint, &form).await.and_then(|text| token_of(&text, "the token endpoint")) {
             Ok(token) => return Ok(token.token),
             Err(e) if e.code == "authorization_pending" => {}
-            Err(e) if e.code == "slow_down" => interval += Duration::from_secs(5),
+            Err(e) if e.code == "slow_down" => interval = interval.saturating_add(Duration::from_secs(5)),
             Err(e) => return Err(e),
         }
-        if SystemTime::now() + interval > deadline {
+        if SystemTime::now().checked_add(interval).is_none_or(|next| next > deadline) {
             return Err(AuthError::new("expired_token", "The device code sign-in was not completed in time."));
         }
         tokio::time::sleep(interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiries_the_clock_cannot_hold_count_as_not_given() {
+        for reply in [
+            r#"{"access_token":"t","expires_on":"18446744073709551615"}"#,
+            r#"{"access_token":"t","expires_in":18446744073709551615}"#,
+            r#"{"access_token":"t","expires_on":18446744073709551615,"expires_in":"18446744073709551615"}"#,
+        ] {
+            let token = token_of(reply, "test").unwrap();
+            let in_an_hour = SystemTime::now() + Duration::from_secs(3600);
+            assert!(token.expires_at <= in_an_hour, "{reply}");
+        }
+        let token = token_of(r#"{"access_token":"t","expires_on":"18446744073709551615","expires_in":60}"#, "test").unwrap();
+        assert!(token.expires_at <= SystemTime::now() + Duration::from_secs(60));
     }
 }

@@ -7,11 +7,11 @@ use crate::client::{GraphClient, SendOptions};
 use crate::cmdlet_call::error_of_client;
 use crate::retry::{is_retryable, retry_after};
 use backon::BackoffBuilder;
-use futures::StreamExt;
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory, PreparedRequest};
 use mgpresence_catalog::{Cmdlet, HttpMethod};
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -56,6 +56,8 @@ impl Default for BulkOptions {
 struct Pending {
     index: usize,
     request: PreparedRequest,
+    /// Not sent again before this (a retry's backoff).
+    not_before: Option<tokio::time::Instant>,
 }
 
 fn batch_body(items: &[Pending]) -> Value {
@@ -128,7 +130,8 @@ async fn send_batch(client: &GraphClient, items: &[Pending]) -> Vec<(usize, Item
                 };
                 return (p.index, ItemResult::Retry(0, None, error));
             };
-            let status = answer.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
+            // A status that is not an HTTP status (negative, over 65535) counts as no status, never as a wrapped one.
+            let status = answer.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok()).unwrap_or(0);
             if (200..300).contains(&status) {
                 return (p.index, ItemResult::Done(status));
             }
@@ -173,87 +176,33 @@ impl ThrottleGate {
 }
 
 /// Runs `cmdlet` (parameter set `parameter_set`) for every item.
+///
+/// The items wait in one queue that `options.concurrency` workers take batches from. An item answered with a
+/// Retry-After goes back to the front of the queue and closes the gate for every worker until then, so it is sent
+/// again as soon as the service allows, before items not yet tried; an item to retry without Retry-After goes to the
+/// back with its backoff. Throttled runs thus take about the time the limit allows, not a round more.
 pub async fn run_bulk(client: &GraphClient, cmdlet: &Cmdlet, parameter_set: &str, items: Vec<BulkItem>, options: &BulkOptions) -> Vec<BulkOutcome> {
     let mut outcomes: Vec<BulkOutcome> =
         items.iter().map(|i| BulkOutcome { key: i.key.clone(), status: 0, error: None, attempts: 0 }).collect();
-    let mut pending: Vec<Pending> = Vec::new();
+    let mut pending: VecDeque<Pending> = VecDeque::new();
     for (index, item) in items.iter().enumerate() {
         match binding::prepare(cmdlet, parameter_set, &item.bound) {
-            Ok(call) => pending.push(Pending { index, request: call.request }),
+            Ok(call) => pending.push_back(Pending { index, request: call.request, not_before: None }),
             Err(e) => {
                 outcomes[index].error = Some(e);
                 options.done.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
-    let policy = client.config().retry;
-    let mut backoff = policy.backoff().build();
-    let gate = ThrottleGate::default();
-    let mut round = 0usize;
-    while !pending.is_empty() {
-        if options.cancel.load(Ordering::SeqCst) {
-            break;
-        }
-        round += 1;
-        let chunks: Vec<&[Pending]> = pending.chunks(MAX_BATCH).collect();
-        let results: Vec<(usize, ItemResult)> = futures::stream::iter(chunks)
-            .map(|chunk| {
-                let gate = &gate;
-                async move {
-                    gate.wait().await;
-                    if options.cancel.load(Ordering::SeqCst) {
-                        return Vec::new();
-                    }
-                    let results = send_batch(client, chunk).await;
-                    // A Retry-After anywhere in the answer holds every later batch back.
-                    if let Some(wait) = results.iter().filter_map(|(_, r)| if let ItemResult::Retry(_, Some(w), _) = r { Some(*w) } else { None }).max() {
-                        gate.hold(wait.min(policy.max_delay));
-                    }
-                    results
-                }
-            })
-            .buffer_unordered(options.concurrency.max(1))
-            .flat_map(futures::stream::iter)
-            .collect()
-            .await;
-        let mut retry: Vec<usize> = Vec::new();
-        let mut wait: Option<Duration> = None;
-        for (index, result) in results {
-            let outcome = &mut outcomes[index];
-            outcome.attempts += 1;
-            match result {
-                ItemResult::Done(status) => {
-                    outcome.status = status;
-                    outcome.error = None;
-                    options.done.fetch_add(1, Ordering::Relaxed);
-                }
-                ItemResult::Failed(status, error) => {
-                    outcome.status = status;
-                    outcome.error = Some(error);
-                    options.done.fetch_add(1, Ordering::Relaxed);
-                }
-                ItemResult::Retry(status, after, error) => {
-                    outcome.status = status;
-                    outcome.error = Some(error);
-                    wait = match (wait, after) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        (a, b) => a.or(b),
-                    };
-                    retry.push(index);
-                }
-            }
-        }
-        let planned = backoff.next();
-        if retry.is_empty() || round > policy.max_retries {
-            // Out of retries: the last error stays in the outcome.
-            options.done.fetch_add(retry.len(), Ordering::Relaxed);
-            break;
-        }
-        let pause = wait.map_or(planned.unwrap_or_default(), |w| w.min(policy.max_delay));
-        pending.retain(|p| retry.contains(&p.index));
-        tokio::time::sleep(pause).await;
-        gate.wait().await;
-    }
+    let run = BulkRun {
+        client,
+        options,
+        gate: ThrottleGate::default(),
+        queue: Mutex::new(WorkQueue { items: pending, in_flight: 0 }),
+        outcomes: Mutex::new(outcomes),
+    };
+    futures::future::join_all((0..options.concurrency.max(1)).map(|_| run.work())).await;
+    let mut outcomes = run.outcomes.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     if options.cancel.load(Ordering::SeqCst) {
         for outcome in outcomes.iter_mut().filter(|o| o.status == 0 && o.error.is_none()) {
             outcome.error = Some(CmdletError {
@@ -265,4 +214,100 @@ pub async fn run_bulk(client: &GraphClient, cmdlet: &Cmdlet, parameter_set: &str
         }
     }
     outcomes
+}
+
+/// The items still to send, and how many batches are out.
+struct WorkQueue {
+    items: VecDeque<Pending>,
+    in_flight: usize,
+}
+
+/// One bulk run, shared by its workers.
+struct BulkRun<'a> {
+    client: &'a GraphClient,
+    options: &'a BulkOptions,
+    gate: ThrottleGate,
+    queue: Mutex<WorkQueue>,
+    outcomes: Mutex<Vec<BulkOutcome>>,
+}
+
+impl BulkRun<'_> {
+    /// One worker: takes a batch, sends it, records the outcomes, puts the items to retry back; until the queue is
+    /// empty and no batch is out, or the run is cancelled.
+    async fn work(&self) {
+        let policy = self.client.config().retry;
+        loop {
+            self.gate.wait().await;
+            if self.options.cancel.load(Ordering::SeqCst) {
+                return;
+            }
+            let chunk: Option<Vec<Pending>> = {
+                let mut queue = self.queue.lock().expect("queue lock");
+                if queue.items.is_empty() {
+                    if queue.in_flight == 0 {
+                        return;
+                    }
+                    None
+                } else {
+                    queue.in_flight += 1;
+                    let take = queue.items.len().min(MAX_BATCH);
+                    Some(queue.items.drain(..take).collect())
+                }
+            };
+            let Some(chunk) = chunk else {
+                // Others have batches out whose items may come back.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            };
+            if let Some(not_before) = chunk.iter().filter_map(|p| p.not_before).max() {
+                tokio::time::sleep_until(not_before).await;
+            }
+            let results = send_batch(self.client, &chunk).await;
+            let (mut front, mut back, mut hold) = (Vec::new(), Vec::new(), None::<Duration>);
+            {
+                let mut outcomes = self.outcomes.lock().expect("outcomes lock");
+                for (mut pending, (index, result)) in chunk.into_iter().zip(results) {
+                    debug_assert_eq!(pending.index, index);
+                    let outcome = &mut outcomes[index];
+                    outcome.attempts += 1;
+                    match result {
+                        ItemResult::Done(status) => {
+                            outcome.status = status;
+                            outcome.error = None;
+                            self.options.done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        ItemResult::Failed(status, error) => {
+                            outcome.status = status;
+                            outcome.error = Some(error);
+                            self.options.done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        ItemResult::Retry(status, after, error) => {
+                            outcome.status = status;
+                            outcome.error = Some(error);
+                            if outcome.attempts as usize > policy.max_retries {
+                                // Out of retries: the last error stays in the outcome.
+                                self.options.done.fetch_add(1, Ordering::Relaxed);
+                            } else if let Some(wait) = after {
+                                hold = hold.max(Some(wait.min(policy.max_delay)));
+                                front.push(pending);
+                            } else {
+                                let backoff = policy.backoff().build().nth(outcome.attempts as usize - 1).unwrap_or(policy.delay);
+                                pending.not_before = Some(tokio::time::Instant::now() + backoff.min(policy.max_delay));
+                                back.push(pending);
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(wait) = hold {
+                self.gate.hold(wait);
+            }
+            let mut queue = self.queue.lock().expect("queue lock");
+            for pending in front.into_iter().rev() {
+                queue.items.push_front(pending);
+            }
+            queue.items.extend(back);
+            queue.in_flight -= 1;
+        }
+    }
 }

@@ -53,6 +53,10 @@ fn format_body(body: &[u8]) -> String {
         return serde_json::to_string_pretty(&json).unwrap_or_default();
     }
     let text = String::from_utf8_lossy(body);
+    // JSON that could not be read (cut short, nested too deep) is shown as text, so its access_token would show.
+    if text.to_ascii_lowercase().contains("access_token") {
+        return "<redacted: the body holds an access_token and is not JSON that can be read>".to_owned();
+    }
     if text.chars().count() > MAX_TEXT_BODY {
         let cut: String = text.chars().take(MAX_TEXT_BODY).collect();
         format!("{cut}\n ...\n DATA TRUNCATED DUE TO SIZE\n ...")
@@ -93,6 +97,16 @@ mod tests {
         assert!(text.contains("client-request-id             : abc"), "{text}");
         assert!(text.contains("HTTP Method:\nPOST"));
         assert!(text.contains("\"a\": 1"));
+    }
+
+    #[test]
+    fn an_access_token_in_json_that_cannot_be_read_is_not_shown() {
+        let cut_short = br#"{"token_type":"Bearer","access_token":"secret-token","expires_in":35"#;
+        let too_deep = format!(r#"{}{{"access_token":"secret-token"}}{}"#, "[".repeat(200), "]".repeat(200));
+        for body in [&cut_short[..], too_deep.as_bytes()] {
+            let text = format_response(200, "OK", &[], body);
+            assert!(!text.contains("secret-token"), "{text}");
+        }
     }
 
     #[test]
