@@ -4,7 +4,9 @@
 fn main() {
     let root = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=powershell/MgPresence.psd1.in");
+    for input in mgpresence_codegen::hand_written_inputs(&root).unwrap_or_else(|e| panic!("reading the codegen inputs failed: {e}")) {
+        println!("cargo:rerun-if-changed={}", input.display());
+    }
     println!("cargo:rerun-if-changed=generated");
     match mgpresence_codegen::write_generated(&root) {
         Ok(changed) => {

@@ -231,5 +231,3 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/get
     param()
     process { [MgPresence.Runtime.Connection]::WriteRequestContext($PSCmdlet) }
 }
-
-$script:MgPresenceAuthenticationNames = @('Set-MgRequestContext', 'Get-MgRequestContext', 'Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Add-MgEnvironment', 'Get-MgEnvironment')

@@ -71,5 +71,3 @@ $users | Invoke-MgBulkUserPresence -Action ClearPresence -SessionId $clientId | 
         [MgPresence.Runtime.BulkInvoker]::Invoke($PSCmdlet, $items, $Action, $parameters)
     }
 }
-
-$script:MgPresenceBulkNames = @('Invoke-MgBulkUserPresence')

@@ -120,20 +120,7 @@ fn the_native_library_serves_a_whole_cmdlet_call() {
     let connected = ok(unsafe {
         symbol::<Connect>("graph_session_connect")(
             session,
-            ConnectRequest {
-                environment: text("emulator"),
-                kind: 0,
-                access_token: text("secret-token-value"),
-                client_id: text(""),
-                tenant_id: text(""),
-                client_secret: text(""),
-                private_key_pem: text(""),
-                certificate_base64: text(""),
-                identity_endpoint: text(""),
-                identity_header: text(""),
-                imds_endpoint: text(""),
-                timeout_seconds: 30,
-            },
+            ConnectRequest { environment: text("emulator"), timeout_seconds: 30, ..connect_request(text("secret-token-value")) },
         )
     });
     assert_eq!(connected.error_id.as_str(), "", "{}", connected.message.as_str());
@@ -415,6 +402,17 @@ fn soak_calls_for_valgrind() {
         free(e.message);
         free(e.category);
     };
+    let free_outcome = |o: CallOutcome| {
+        free_error(o.error);
+        for t in [o.output_json, o.response_headers_json, o.response_headers_variable, o.count_variable, o.debug_text] {
+            free(t);
+        }
+    };
+    let free_description = |d: CallDescription| {
+        free(d.target);
+        free(d.action);
+        free_error(d.error);
+    };
     let live: LiveSessions = symbol("mgpresence_diagnostics_live_sessions");
     let live_before = ok(unsafe { live() });
 
@@ -435,35 +433,25 @@ fn soak_calls_for_valgrind() {
                 let o = ok(unsafe { symbol::<Invoke>("graph_session_invoke")(session, call("Set-MgUserPresence", "SetExpanded", set)) });
                 assert_eq!(o.status, 200, "{}", o.error.message.as_str());
                 sent += 1;
-                free_error(o.error);
-                for t in [o.output_json, o.response_headers_json, o.response_headers_variable, o.count_variable, o.debug_text] {
-                    free(t);
-                }
+                free_outcome(o);
             }
             2 => {
                 let o = ok(unsafe { symbol::<Invoke>("graph_session_invoke")(session, call("Get-MgUserPresence", "Get", json!({"UserId": user}))) });
                 assert_eq!(o.status, 200);
                 sent += 1;
-                free_error(o.error);
-                for t in [o.output_json, o.response_headers_json, o.response_headers_variable, o.count_variable, o.debug_text] {
-                    free(t);
-                }
+                free_outcome(o);
             }
             3 | 4 => {
                 let d = ok(unsafe { symbol::<Describe>("graph_session_describe")(session, call("Set-MgUserPresence", "SetExpanded", set)) });
                 assert_eq!(d.error.error_id.as_str(), "");
-                free(d.target);
-                free(d.action);
-                free_error(d.error);
+                free_description(d);
             }
             5 => {
                 let bad = json!({"UserId": user, "SessionId": "s", "Availability": "DoNotDisturb", "Activity": "OutOfOffice"});
                 let d = ok(unsafe { symbol::<Describe>("graph_session_describe")(session, call("Set-MgUserPresence", "SetExpanded", bad)) });
                 assert_eq!(d.error.error_id.as_str(), "UnsupportedPresenceCombination");
                 refused += 1;
-                free(d.target);
-                free(d.action);
-                free_error(d.error);
+                free_description(d);
             }
             6 => {
                 let d = ok(unsafe {
@@ -471,9 +459,7 @@ fn soak_calls_for_valgrind() {
                 });
                 assert_eq!(d.error.error_id.as_str(), "InvalidArgumentText");
                 refused += 1;
-                free(d.target);
-                free(d.action);
-                free_error(d.error);
+                free_description(d);
             }
             7 => {
                 free(ok(unsafe { symbol::<SessionText>("graph_session_context_json")(session) }));

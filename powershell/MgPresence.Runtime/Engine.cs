@@ -67,13 +67,8 @@ namespace MgPresence.Runtime
         /// <summary>The engine's version.</summary>
         public static string Version()
         {
-            var result = Interop.Interop.mgpresence_version();
-            try
-            {
-                if (result.IsOk) return result.AsOk().String;
-                throw new EngineException("The MgPresence engine failed: " + LastPanic());
-            }
-            finally { result.Dispose(); }
+            using var text = Guarded(() => mgpresence_version().AsOk());
+            return text.String;
         }
 
         /// <summary>
@@ -102,11 +97,7 @@ namespace MgPresence.Runtime
         private static uint ManagedPeer(SessionHandle session) => (uint)(session.id & 1);
 
         /// <summary>Raises a panic inside the engine, which must come back as an exception (used by the tests).</summary>
-        public static void PanicForDiagnostics(string message)
-        {
-            var result = Interop.Interop.mgpresence_diagnostics_panic(message.Utf8());
-            if (!result.IsOk) throw new EngineException("The MgPresence engine failed: " + LastPanic());
-        }
+        public static void PanicForDiagnostics(string message) => Guarded(() => mgpresence_diagnostics_panic(message.Utf8()).AsOk());
 
         private static string LastPanic()
         {
@@ -115,19 +106,16 @@ namespace MgPresence.Runtime
             finally { result.Dispose(); }
         }
 
+        private static string MessageOf(FfiError error) =>
+            error.IsInvalidHandle ? "The MgPresence engine session is not valid (it was never created or was already destroyed)."
+            : error.IsInvalidArguments ? "The MgPresence engine could not read the arguments: text that is not UTF-8, or too large."
+            : "The MgPresence engine failed: " + LastPanic();
+
         private static T Guarded<T>(Func<T> call)
         {
             try { return call(); }
-            catch (EnumException<FfiError> e) when (e.Value.IsInvalidHandle)
-            {
-                throw new EngineException("The MgPresence engine session is not valid (it was never created or was already destroyed).");
-            }
-            catch (EnumException<FfiError> e) when (e.Value.IsInvalidArguments)
-            {
-                throw new EngineException("The MgPresence engine could not read the arguments: text that is not UTF-8, or too large.");
-            }
-            catch (EnumException<FfiError>) { throw new EngineException("The MgPresence engine failed: " + LastPanic()); }
-            catch (EnumException) { throw new EngineException("The MgPresence engine failed: " + LastPanic()); }
+            catch (EnumException<FfiError> e) { throw new EngineException(MessageOf(e.Value)); }
+            catch (EnumException) { throw new EngineException(MessageOf(FfiError.Panicked)); }
         }
 
         internal static CallFailure? Failure(CallError error)

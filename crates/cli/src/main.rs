@@ -311,14 +311,8 @@ async fn bulk(args: BulkArgs) -> Result<(), String> {
             common.insert(name.to_owned(), Value::String(v.clone()));
         }
     }
-    let items: Vec<mgpresence_graph::bulk::BulkItem> = read_rows(&args)?
-        .iter()
-        .map(|row| {
-            let bound = action.item_bound(version, &common, row);
-            let key = bound.get("UserId").and_then(Value::as_str).unwrap_or_default().to_owned();
-            mgpresence_graph::bulk::BulkItem { key, bound }
-        })
-        .collect();
+    let items: Vec<mgpresence_graph::bulk::BulkItem> =
+        read_rows(&args)?.iter().map(|row| mgpresence_graph::bulk::BulkItem::of_action(action, version, &common, row)).collect();
     let total = items.len() as u64;
     let client = client_with_retries(&args.connection, Some(usize::from(args.max_retries)))?;
     let options = mgpresence_graph::bulk::BulkOptions { concurrency: usize::from(args.concurrency), ..Default::default() };
@@ -341,8 +335,8 @@ async fn bulk(args: BulkArgs) -> Result<(), String> {
     for o in &outcomes {
         let line = json!({
             "userId": o.key, "succeeded": o.error.is_none(), "status": o.status,
-            "errorCode": o.error.as_ref().map(|e| e.error_id.clone()),
-            "errorMessage": o.error.as_ref().map(|e| e.message.lines().next().unwrap_or_default().to_owned()),
+            "errorCode": o.error_code(),
+            "errorMessage": o.error_summary(),
             "attempts": o.attempts,
         });
         lines.push_str(&line.to_string());

@@ -1,5 +1,6 @@
 //! Renders everything in `generated/` from the two sources of truth: the FFI inventory (C# interop) and the cmdlet
-//! catalog (PowerShell functions with help, the module manifest's export list, the format file, JSON Schemas).
+//! catalog (PowerShell functions with help, the module manifest's export list, the format file, JSON Schemas); the
+//! manifest also lists the functions of the hand-written scripts, read from them.
 //!
 //! The root `build.rs` calls [`write_generated`]; `cargo xtask test` fails when the committed files differ from what
 //! this renders (see [`stale_files`]).
@@ -31,6 +32,14 @@ pub fn render_all(repo_root: &Path) -> Result<Vec<GeneratedFile>, String> {
     ];
     files.extend(schemas::render());
     Ok(files)
+}
+
+/// The hand-written files the generated ones are made from (besides the catalog and the FFI crates): the manifest
+/// template and the scripts whose functions the manifest exports. `build.rs` reruns when they change.
+pub fn hand_written_inputs(repo_root: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut inputs = vec![repo_root.join(manifest::TEMPLATE)];
+    inputs.extend(manifest::script_paths(repo_root)?);
+    Ok(inputs)
 }
 
 /// Writes the files whose text changed; returns their paths.

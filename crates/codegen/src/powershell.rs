@@ -141,7 +141,5 @@ pub fn render() -> String {
     for cmdlet in all_cmdlets() {
         render_function(&mut out, &cmdlet);
     }
-    let names: Vec<String> = cmdlet_names().iter().map(|n| quote(n)).collect();
-    writeln!(out, "$script:MgPresenceCmdletNames = @(\n    {}\n)", names.join(",\n    ")).unwrap();
     out
 }

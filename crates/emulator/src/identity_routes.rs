@@ -66,16 +66,27 @@ fn unknown_tenant(tenant: &str) -> Response {
     oauth_error(OAuthError { status: 400, error: "invalid_request", description: format!("AADSTS90002: Tenant '{tenant}' not found.") })
 }
 
+/// A token endpoint's form, or the answer when the tenant or the form cannot be read or the tenant is unknown.
+#[allow(clippy::result_large_err, reason = "the error is the answer itself, as axum handlers return it")]
+fn tenant_form(
+    state: &AppState,
+    tenant: Result<Path<String>, PathRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<HashMap<String, String>, Response> {
+    let Path(tenant) = tenant.map_err(|r| unreadable(r.status(), r.body_text()))?;
+    let Form(form) = form.map_err(|r| unreadable(r.status(), r.body_text()))?;
+    if tenant_matches(state, &tenant) { Ok(form) } else { Err(unknown_tenant(&tenant)) }
+}
+
 async fn token(
     State(state): Shared,
     tenant: Result<Path<String>, PathRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let Path(tenant) = read_or_answer!(tenant);
-    let Form(form) = read_or_answer!(form);
-    if !tenant_matches(&state, &tenant) {
-        return unknown_tenant(&tenant);
-    }
+    let form = match tenant_form(&state, tenant, form) {
+        Ok(form) => form,
+        Err(answer) => return answer,
+    };
     match state.identity.token(&form, state.clock.now()) {
         Ok(t) => Json(t).into_response(),
         Err(e) => oauth_error(e),
@@ -87,11 +98,10 @@ async fn device_code(
     tenant: Result<Path<String>, PathRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let Path(tenant) = read_or_answer!(tenant);
-    let Form(form) = read_or_answer!(form);
-    if !tenant_matches(&state, &tenant) {
-        return unknown_tenant(&tenant);
-    }
+    let form = match tenant_form(&state, tenant, form) {
+        Ok(form) => form,
+        Err(answer) => return answer,
+    };
     let client_id = form.get("client_id").map(String::as_str).unwrap_or_default();
     let scope = form.get("scope").map(String::as_str).unwrap_or_default();
     let verification = format!("{}/devicelogin", state.base_url);

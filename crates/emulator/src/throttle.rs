@@ -12,7 +12,6 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Request limits per application per tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +77,6 @@ pub struct Throttle {
     limits: Mutex<ThrottleLimits>,
     rates: Mutex<FaultRates>,
     windows: Mutex<HashMap<String, Windows>>,
-    random: AtomicU64,
 }
 
 impl std::fmt::Debug for Throttle {
@@ -89,8 +87,7 @@ impl std::fmt::Debug for Throttle {
 
 impl Throttle {
     pub fn new(limits: ThrottleLimits, rates: FaultRates) -> Self {
-        let seed = uuid::Uuid::new_v4().as_u64_pair().0 | 1;
-        Self { limits: Mutex::new(limits), rates: Mutex::new(rates), windows: Mutex::new(HashMap::new()), random: AtomicU64::new(seed) }
+        Self { limits: Mutex::new(limits), rates: Mutex::new(rates), windows: Mutex::new(HashMap::new()) }
     }
 
     pub fn limits(&self) -> ThrottleLimits {
@@ -110,14 +107,9 @@ impl Throttle {
         *self.rates.lock().expect("rates lock") = rates;
     }
 
-    /// A number in [0, 1) (xorshift; good enough for fault injection).
+    /// A number in [0, 1).
     fn next_unit(&self) -> f64 {
-        let mut x = self.random.load(Ordering::Relaxed);
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.random.store(x, Ordering::Relaxed);
-        (x >> 11) as f64 / (1u64 << 53) as f64
+        rand::random::<f64>()
     }
 
     /// Whether to delay this request (and how long).

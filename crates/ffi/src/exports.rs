@@ -13,21 +13,17 @@ use crate::types::{
 use interoptopus::ffi;
 use interoptopus::lang::types::TypeInfo;
 
-fn with_session<T: TypeInfo>(session: SessionHandle, f: impl FnOnce(&GraphSession) -> ffi::Result<T, FfiError>) -> ffi::Result<T, FfiError> {
+fn with_session<T: TypeInfo>(session: SessionHandle, f: impl FnOnce(&GraphSession) -> T) -> ffi::Result<T, FfiError> {
     ffi_guard(|| match handles::get(session) {
-        Ok(found) => f(&found),
+        Ok(found) => ffi::Ok(f(&found)),
         Err(e) => ffi::Err(e),
     })
 }
 
-fn with_checked<A: CheckedArguments, T: TypeInfo + Refusal>(
-    session: SessionHandle,
-    arguments: &A,
-    f: impl FnOnce(&GraphSession) -> ffi::Result<T, FfiError>,
-) -> ffi::Result<T, FfiError> {
+fn with_checked<A: CheckedArguments, T: TypeInfo + Refusal>(session: SessionHandle, arguments: &A, f: impl FnOnce(&GraphSession) -> T) -> ffi::Result<T, FfiError> {
     with_session(session, |found| match arguments.check() {
         Ok(()) => f(found),
-        Err(refusal) => ffi::Ok(T::refused(&refusal)),
+        Err(refusal) => T::refused(&refusal),
     })
 }
 

@@ -2,12 +2,12 @@
 //! `GraphSession.Instance`. It holds the connection (cloud and token), the custom environments, and the tokio
 //! runtime that drives HTTP, created on first use so that importing the module costs nothing.
 
-use crate::guard::ffi_guard;
-use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError, Refusal};
+use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, Refusal};
 use mgpresence_graph::auth::{self, DeviceCodeChallenge};
 use interoptopus::ffi;
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory};
 use mgpresence_catalog::bulk::BulkAction;
+use mgpresence_graph::bulk::BulkItem;
 use mgpresence_catalog::{ApiVersion, find_cmdlet};
 use mgpresence_graph::cmdlet_call::{self, CallOptions};
 use mgpresence_graph::{Cloud, Credential, GraphClient, GraphClientConfig};
@@ -163,7 +163,8 @@ impl GraphSession {
         })
     }
 
-    fn run_call(&self, call: &CmdletCall) -> CallOutcome {
+    /// Makes the call: binds, sends, and maps the response.
+    pub fn invoke(&self, call: &CmdletCall) -> CallOutcome {
         let outcome = |error: CmdletError| CallOutcome::refused(&error);
         let cmdlet = match Self::cmdlet_of(call) {
             Ok(c) => c,
@@ -210,8 +211,8 @@ impl GraphSession {
     }
 }
 
-/// The calls of the C ABI (`exports` looks the session up and checks the arguments first). Each body runs inside
-/// [`ffi_guard`].
+/// The calls of the C ABI. `exports` looks the session up, checks the arguments and runs each call inside
+/// `ffi_guard`.
 impl GraphSession {
     /// A session that is not connected yet. Cheap: nothing starts until the first call.
     pub fn new() -> Self {
@@ -219,287 +220,249 @@ impl GraphSession {
     }
 
     /// Connects with an access token to an environment (Global when empty). Returns the error, if any.
-    pub fn connect(&self, request: &ConnectRequest) -> ffi::Result<CallError, FfiError> {
-        ffi_guard(|| {
-            let result = (|| {
-                let credential = Self::credential_of(request)?;
-                let cloud = self.find_environment(request.environment.as_str())?;
-                let mut config = GraphClientConfig::new(cloud);
-                config.retry = *self.retry.read().expect("retry lock");
-                let fetches_tokens = !matches!(credential, Credential::AccessToken(_));
-                config.credential = Some(credential);
-                if request.timeout_seconds > 0 {
-                    config.timeout = Duration::from_secs(u64::from(request.timeout_seconds));
-                }
-                let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
-                if fetches_tokens {
-                    // Sign in now, so a wrong credential fails here rather than at the first cmdlet.
-                    self.runtime()?.block_on(client.acquire_token()).map_err(|e| cmdlet_call::error_of_client(&e))?;
-                }
-                self.connection.write().expect("connection lock").client = Some(client);
-                Ok(())
-            })();
-            ffi::Ok(result.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error))
-        })
+    pub fn connect(&self, request: &ConnectRequest) -> CallError {
+        let result = (|| {
+            let credential = Self::credential_of(request)?;
+            let cloud = self.find_environment(request.environment.as_str())?;
+            let mut config = GraphClientConfig::new(cloud);
+            config.retry = *self.retry.read().expect("retry lock");
+            let fetches_tokens = !matches!(credential, Credential::AccessToken(_));
+            config.credential = Some(credential);
+            if request.timeout_seconds > 0 {
+                config.timeout = Duration::from_secs(u64::from(request.timeout_seconds));
+            }
+            let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
+            if fetches_tokens {
+                // Sign in now, so a wrong credential fails here rather than at the first cmdlet.
+                self.runtime()?.block_on(client.acquire_token()).map_err(|e| cmdlet_call::error_of_client(&e))?;
+            }
+            self.connection.write().expect("connection lock").client = Some(client);
+            Ok(())
+        })();
+        result.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error)
     }
 
     /// Starts a delegated device code sign-in; the message says where the user goes and which code to enter.
-    pub fn begin_device_code(&self, request: &DeviceCodeRequest) -> ffi::Result<DeviceCodeStart, FfiError> {
-        ffi_guard(|| {
-            let started = (|| {
-                let cloud = self.find_environment(request.environment.as_str())?;
-                let scopes: Vec<String> = request.scopes.as_str().split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
-                let scopes = if scopes.is_empty() { vec!["User.Read".to_owned()] } else { scopes };
-                let mut config = GraphClientConfig::new(cloud.clone());
-                let timeout = (request.timeout_seconds > 0).then(|| Duration::from_secs(u64::from(request.timeout_seconds)));
-                if let Some(t) = timeout {
-                    config.timeout = t;
-                }
-                let http = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
-                let challenge = self
-                    .runtime()?
-                    .block_on(auth::start_device_code(
-                        http.http(),
-                        cloud.azure_ad_endpoint.as_str(),
-                        request.tenant_id.as_str(),
-                        request.client_id.as_str(),
-                        &scopes,
-                    ))
-                    .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
-                let message = challenge.message.clone();
-                *self.device_code.lock().expect("device code lock") = Some(PendingDeviceCode { challenge, cloud, timeout });
-                Ok::<_, CmdletError>(message)
-            })();
-            ffi::Ok(match started {
-                Ok(message) => DeviceCodeStart { message: text(message), error: CallError::none() },
-                Err(e) => DeviceCodeStart::refused(&e),
-            })
-        })
+    pub fn begin_device_code(&self, request: &DeviceCodeRequest) -> DeviceCodeStart {
+        let started = (|| {
+            let cloud = self.find_environment(request.environment.as_str())?;
+            let scopes: Vec<String> = request.scopes.as_str().split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+            let scopes = if scopes.is_empty() { vec!["User.Read".to_owned()] } else { scopes };
+            let mut config = GraphClientConfig::new(cloud.clone());
+            let timeout = (request.timeout_seconds > 0).then(|| Duration::from_secs(u64::from(request.timeout_seconds)));
+            if let Some(t) = timeout {
+                config.timeout = t;
+            }
+            let http = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
+            let challenge = self
+                .runtime()?
+                .block_on(auth::start_device_code(
+                    http.http(),
+                    cloud.azure_ad_endpoint.as_str(),
+                    request.tenant_id.as_str(),
+                    request.client_id.as_str(),
+                    &scopes,
+                ))
+                .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
+            let message = challenge.message.clone();
+            *self.device_code.lock().expect("device code lock") = Some(PendingDeviceCode { challenge, cloud, timeout });
+            Ok::<_, CmdletError>(message)
+        })();
+        match started {
+            Ok(message) => DeviceCodeStart { message: text(message), error: CallError::none() },
+            Err(e) => DeviceCodeStart::refused(&e),
+        }
     }
 
     /// Waits (at most `wait_seconds`) for the user to complete the device code sign-in, then connects.
-    pub fn finish_device_code(&self, wait_seconds: u32) -> ffi::Result<CallError, FfiError> {
-        ffi_guard(|| {
-            let finished = (|| {
-                let pending = self.device_code.lock().expect("device code lock").take().ok_or_else(|| {
-                    call_error("NoDeviceCodeSignIn", "No device code sign-in was started.", ErrorCategory::InvalidOperation)
-                })?;
-                let mut config = GraphClientConfig::new(pending.cloud.clone());
-                if let Some(t) = pending.timeout {
-                    config.timeout = t;
-                }
-                let probe = GraphClient::new(config.clone()).map_err(|e| cmdlet_call::error_of_client(&e))?;
-                let token = self
-                    .runtime()?
-                    .block_on(auth::poll_device_code(probe.http(), &pending.challenge, Duration::from_secs(u64::from(wait_seconds.max(1)))))
-                    .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
-                config.credential = Some(Credential::DeviceCodeToken {
-                    token,
-                    client_id: pending.challenge.client_id.clone(),
-                    tenant_id: pending.challenge.tenant_id.clone(),
-                });
-                let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
-                self.connection.write().expect("connection lock").client = Some(client);
-                Ok::<_, CmdletError>(())
-            })();
-            ffi::Ok(finished.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error))
-        })
+    pub fn finish_device_code(&self, wait_seconds: u32) -> CallError {
+        let finished = (|| {
+            let pending = self.device_code.lock().expect("device code lock").take().ok_or_else(|| {
+                call_error("NoDeviceCodeSignIn", "No device code sign-in was started.", ErrorCategory::InvalidOperation)
+            })?;
+            let mut config = GraphClientConfig::new(pending.cloud.clone());
+            if let Some(t) = pending.timeout {
+                config.timeout = t;
+            }
+            let probe = GraphClient::new(config.clone()).map_err(|e| cmdlet_call::error_of_client(&e))?;
+            let token = self
+                .runtime()?
+                .block_on(auth::poll_device_code(probe.http(), &pending.challenge, Duration::from_secs(u64::from(wait_seconds.max(1)))))
+                .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
+            config.credential = Some(Credential::DeviceCodeToken {
+                token,
+                client_id: pending.challenge.client_id.clone(),
+                tenant_id: pending.challenge.tenant_id.clone(),
+            });
+            let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
+            self.connection.write().expect("connection lock").client = Some(client);
+            Ok::<_, CmdletError>(())
+        })();
+        finished.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error)
     }
 
     /// Runs a bulk call through `$batch` and returns an outcome per item. Blocks until done or cancelled.
-    pub fn invoke_bulk(&self, call: &BulkCall) -> ffi::Result<BulkResult, FfiError> {
-        ffi_guard(|| {
-            let result = (|| {
-                let action = BulkAction::from_name(call.action.as_str()).ok_or_else(|| {
-                    call_error("UnknownAction", format!("'{}' is not a bulk action.", call.action.as_str()), ErrorCategory::InvalidArgument)
-                })?;
-                let version = if call.beta != 0 { ApiVersion::Beta } else { ApiVersion::V1 };
-                let invalid = |what: &str| call_error("InvalidBoundParameters", format!("The bulk {what} are not valid JSON."), ErrorCategory::InvalidArgument);
-                let common: Map<String, Value> = serde_json::from_str(call.common_json.as_str()).map_err(|_| invalid("parameters"))?;
-                let items: Vec<Map<String, Value>> = serde_json::from_str(call.items_json.as_str()).map_err(|_| invalid("items"))?;
-                let items: Vec<mgpresence_graph::bulk::BulkItem> = items
-                    .iter()
-                    .map(|item| {
-                        let bound = action.item_bound(version, &common, item);
-                        let key = bound.get("UserId").and_then(Value::as_str).unwrap_or_default().to_owned();
-                        mgpresence_graph::bulk::BulkItem { key, bound }
+    pub fn invoke_bulk(&self, call: &BulkCall) -> BulkResult {
+        let result = (|| {
+            let action = BulkAction::from_name(call.action.as_str()).ok_or_else(|| {
+                call_error("UnknownAction", format!("'{}' is not a bulk action.", call.action.as_str()), ErrorCategory::InvalidArgument)
+            })?;
+            let version = if call.beta != 0 { ApiVersion::Beta } else { ApiVersion::V1 };
+            let invalid = |what: &str| call_error("InvalidBoundParameters", format!("The bulk {what} are not valid JSON."), ErrorCategory::InvalidArgument);
+            let common: Map<String, Value> = serde_json::from_str(call.common_json.as_str()).map_err(|_| invalid("parameters"))?;
+            let items: Vec<Map<String, Value>> = serde_json::from_str(call.items_json.as_str()).map_err(|_| invalid("items"))?;
+            let items: Vec<BulkItem> = items.iter().map(|row| BulkItem::of_action(action, version, &common, row)).collect();
+            let cmdlet = action.cmdlet(version);
+            let client = self
+                .connection
+                .read()
+                .expect("connection lock")
+                .client
+                .clone()
+                .ok_or_else(|| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::NotConnected))?;
+            let options = mgpresence_graph::bulk::BulkOptions { concurrency: call.concurrency.clamp(1, 16) as usize, ..Default::default() };
+            *self.bulk.lock().expect("bulk lock") = Some(options.clone());
+            let outcomes = self.runtime()?.block_on(mgpresence_graph::bulk::run_bulk(&client, &cmdlet, &action.parameter_set(version), items, &options));
+            *self.bulk.lock().expect("bulk lock") = None;
+            let json: Vec<Value> = outcomes
+                .iter()
+                .map(|o| {
+                    json!({
+                        "UserId": o.key,
+                        "Succeeded": o.error.is_none(),
+                        "Status": o.status,
+                        "ErrorCode": o.error_code(),
+                        "ErrorMessage": o.error_summary(),
+                        "Attempts": o.attempts,
                     })
-                    .collect();
-                let cmdlet = action.cmdlet(version);
-                let client = self
-                    .connection
-                    .read()
-                    .expect("connection lock")
-                    .client
-                    .clone()
-                    .ok_or_else(|| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::NotConnected))?;
-                let options = mgpresence_graph::bulk::BulkOptions { concurrency: call.concurrency.clamp(1, 16) as usize, ..Default::default() };
-                *self.bulk.lock().expect("bulk lock") = Some(options.clone());
-                let outcomes = self.runtime()?.block_on(mgpresence_graph::bulk::run_bulk(&client, &cmdlet, &action.parameter_set(version), items, &options));
-                *self.bulk.lock().expect("bulk lock") = None;
-                let json: Vec<Value> = outcomes
-                    .iter()
-                    .map(|o| {
-                        json!({
-                            "UserId": o.key,
-                            "Succeeded": o.error.is_none(),
-                            "Status": o.status,
-                            "ErrorCode": o.error.as_ref().map(|e| e.error_id.clone()),
-                            "ErrorMessage": o.error.as_ref().map(|e| e.message.lines().next().unwrap_or_default().to_owned()),
-                            "Attempts": o.attempts,
-                        })
-                    })
-                    .collect();
-                Ok::<_, CmdletError>(Value::Array(json).to_string())
-            })();
-            ffi::Ok(match result {
-                Ok(outcomes) => BulkResult { outcomes_json: text(outcomes), error: CallError::none() },
-                Err(e) => BulkResult::refused(&e),
-            })
-        })
+                })
+                .collect();
+            Ok::<_, CmdletError>(Value::Array(json).to_string())
+        })();
+        match result {
+            Ok(outcomes) => BulkResult { outcomes_json: text(outcomes), error: CallError::none() },
+            Err(e) => BulkResult::refused(&e),
+        }
     }
 
     /// How many items of the bulk run in progress are finished.
-    pub fn bulk_progress(&self) -> ffi::Result<u32, FfiError> {
-        ffi_guard(|| {
-            let done = self.bulk.lock().expect("bulk lock").as_ref().map_or(0, |o| o.done.load(std::sync::atomic::Ordering::Relaxed));
-            ffi::Ok(u32::try_from(done).unwrap_or(u32::MAX))
-        })
+    pub fn bulk_progress(&self) -> u32 {
+        let done = self.bulk.lock().expect("bulk lock").as_ref().map_or(0, |o| o.done.load(std::sync::atomic::Ordering::Relaxed));
+        u32::try_from(done).unwrap_or(u32::MAX)
     }
 
     /// Stops the bulk run in progress: items not yet sent end as "not sent".
-    pub fn cancel_bulk(&self) -> ffi::Result<u8, FfiError> {
-        ffi_guard(|| {
-            if let Some(options) = self.bulk.lock().expect("bulk lock").as_ref() {
-                options.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-            ffi::Ok(1)
-        })
+    pub fn cancel_bulk(&self) -> u8 {
+        if let Some(options) = self.bulk.lock().expect("bulk lock").as_ref() {
+            options.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        1
     }
 
     /// Set-MgRequestContext: retries (at most 10), the first retry delay and the total retry time (seconds, 0 = no
     /// limit), for the current connection and later ones.
-    pub fn set_request_context(&self, max_retry: u32, retry_delay_seconds: u32, retries_time_limit_seconds: u32) -> ffi::Result<CallError, FfiError> {
-        ffi_guard(|| {
-            if max_retry > 10 || retry_delay_seconds > 180 {
-                return ffi::Ok(CallError::from_cmdlet_error(&call_error(
-                    "InvalidArgument",
-                    "-MaxRetry is at most 10 and -RetryDelay at most 180 seconds.",
-                    ErrorCategory::InvalidArgument,
-                )));
-            }
-            let policy = mgpresence_graph::RetryPolicy {
-                max_retries: max_retry as usize,
-                delay: Duration::from_secs(u64::from(retry_delay_seconds)),
-                max_delay: Duration::from_secs(180),
-                total_limit: (retries_time_limit_seconds > 0).then(|| Duration::from_secs(u64::from(retries_time_limit_seconds))),
-            };
-            *self.retry.write().expect("retry lock") = policy;
-            let mut connection = self.connection.write().expect("connection lock");
-            if let Some(client) = connection.client.as_mut() {
-                client.set_retry(policy);
-            }
-            ffi::Ok(CallError::none())
-        })
+    pub fn set_request_context(&self, max_retry: u32, retry_delay_seconds: u32, retries_time_limit_seconds: u32) -> CallError {
+        if max_retry > 10 || retry_delay_seconds > 180 {
+            return CallError::from_cmdlet_error(&call_error(
+                "InvalidArgument",
+                "-MaxRetry is at most 10 and -RetryDelay at most 180 seconds.",
+                ErrorCategory::InvalidArgument,
+            ));
+        }
+        let policy = mgpresence_graph::RetryPolicy {
+            max_retries: max_retry as usize,
+            delay: Duration::from_secs(u64::from(retry_delay_seconds)),
+            max_delay: Duration::from_secs(180),
+            total_limit: (retries_time_limit_seconds > 0).then(|| Duration::from_secs(u64::from(retries_time_limit_seconds))),
+        };
+        *self.retry.write().expect("retry lock") = policy;
+        let mut connection = self.connection.write().expect("connection lock");
+        if let Some(client) = connection.client.as_mut() {
+            client.set_retry(policy);
+        }
+        CallError::none()
     }
 
     /// Get-MgRequestContext, as a JSON object.
-    pub fn request_context_json(&self) -> ffi::Result<ffi::String, FfiError> {
-        ffi_guard(|| {
-            let policy = *self.retry.read().expect("retry lock");
-            ffi::Ok(text(
-                json!({
-                    "MaxRetry": policy.max_retries,
-                    "RetryDelay": policy.delay.as_secs(),
-                    "RetriesTimeLimit": policy.total_limit.map_or(0, |d| d.as_secs()),
-                })
-                .to_string(),
-            ))
-        })
+    pub fn request_context_json(&self) -> ffi::String {
+        let policy = *self.retry.read().expect("retry lock");
+        text(
+            json!({
+                "MaxRetry": policy.max_retries,
+                "RetryDelay": policy.delay.as_secs(),
+                "RetriesTimeLimit": policy.total_limit.map_or(0, |d| d.as_secs()),
+            })
+            .to_string(),
+        )
     }
 
     /// Forgets the connection. Returns an error when there is none.
-    pub fn disconnect(&self) -> ffi::Result<CallError, FfiError> {
-        ffi_guard(|| {
-            let was = self.connection.write().expect("connection lock").client.take();
-            ffi::Ok(match was {
-                Some(_) => CallError::none(),
-                None => CallError::from_cmdlet_error(&call_error(
-                    "NotConnected",
-                    "No application to sign out from.",
-                    ErrorCategory::InvalidArgument,
-                )),
-            })
-        })
+    pub fn disconnect(&self) -> CallError {
+        let was = self.connection.write().expect("connection lock").client.take();
+        match was {
+            Some(_) => CallError::none(),
+            None => CallError::from_cmdlet_error(&call_error(
+                "NotConnected",
+                "No application to sign out from.",
+                ErrorCategory::InvalidArgument,
+            )),
+        }
     }
 
     /// The connection as a JSON object (Get-MgContext); empty text when not connected.
-    pub fn context_json(&self) -> ffi::Result<ffi::String, FfiError> {
-        ffi_guard(|| {
-            let connection = self.connection.read().expect("connection lock");
-            ffi::Ok(text(connection.client.as_ref().map(|c| Self::context_value(c).to_string()).unwrap_or_default()))
-        })
+    pub fn context_json(&self) -> ffi::String {
+        let connection = self.connection.read().expect("connection lock");
+        text(connection.client.as_ref().map(|c| Self::context_value(c).to_string()).unwrap_or_default())
     }
 
     /// Adds (or replaces) a custom environment (Add-MgEnvironment).
-    pub fn add_environment(&self, request: &EnvironmentRequest) -> ffi::Result<CallError, FfiError> {
-        ffi_guard(|| {
-            let name = request.name.as_str().trim().to_owned();
-            let result = if name.is_empty() {
-                Err(call_error("InvalidEnvironment", "The environment needs a name.", ErrorCategory::InvalidArgument))
-            } else if Cloud::built_in().iter().any(|c| c.name.eq_ignore_ascii_case(&name)) {
-                Err(call_error("InvalidEnvironment", format!("'{name}' is a built-in environment and cannot be replaced."), ErrorCategory::InvalidArgument))
-            } else {
-                Cloud::custom(&name, request.graph_endpoint.as_str(), request.azure_ad_endpoint.as_str())
-                    .map_err(|e| call_error("InvalidEnvironment", e.to_string(), ErrorCategory::InvalidArgument))
-                    .map(|cloud| {
-                        let mut connection = self.connection.write().expect("connection lock");
-                        connection.custom_environments.retain(|c| !c.name.eq_ignore_ascii_case(&name));
-                        connection.custom_environments.push(cloud);
-                    })
-            };
-            ffi::Ok(result.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error))
-        })
+    pub fn add_environment(&self, request: &EnvironmentRequest) -> CallError {
+        let name = request.name.as_str().trim().to_owned();
+        let result = if name.is_empty() {
+            Err(call_error("InvalidEnvironment", "The environment needs a name.", ErrorCategory::InvalidArgument))
+        } else if Cloud::built_in().iter().any(|c| c.name.eq_ignore_ascii_case(&name)) {
+            Err(call_error("InvalidEnvironment", format!("'{name}' is a built-in environment and cannot be replaced."), ErrorCategory::InvalidArgument))
+        } else {
+            Cloud::custom(&name, request.graph_endpoint.as_str(), request.azure_ad_endpoint.as_str())
+                .map_err(|e| call_error("InvalidEnvironment", e.to_string(), ErrorCategory::InvalidArgument))
+                .map(|cloud| {
+                    let mut connection = self.connection.write().expect("connection lock");
+                    connection.custom_environments.retain(|c| !c.name.eq_ignore_ascii_case(&name));
+                    connection.custom_environments.push(cloud);
+                })
+        };
+        result.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error)
     }
 
     /// Every environment as a JSON array of {Name, GraphEndpoint, AzureADEndpoint, Type}.
-    pub fn environments_json(&self) -> ffi::Result<ffi::String, FfiError> {
-        ffi_guard(|| {
-            let connection = self.connection.read().expect("connection lock");
-            let all: Vec<Value> = Cloud::built_in()
-                .iter()
-                .chain(connection.custom_environments.iter())
-                .map(|c| {
-                    json!({
-                        "Name": c.name,
-                        "GraphEndpoint": c.graph_endpoint.as_str().trim_end_matches('/'),
-                        "AzureADEndpoint": c.azure_ad_endpoint.as_str().trim_end_matches('/'),
-                        "Type": if c.built_in { "Built-in" } else { "User-defined" },
-                    })
+    pub fn environments_json(&self) -> ffi::String {
+        let connection = self.connection.read().expect("connection lock");
+        let all: Vec<Value> = Cloud::built_in()
+            .iter()
+            .chain(connection.custom_environments.iter())
+            .map(|c| {
+                json!({
+                    "Name": c.name,
+                    "GraphEndpoint": c.graph_endpoint.as_str().trim_end_matches('/'),
+                    "AzureADEndpoint": c.azure_ad_endpoint.as_str().trim_end_matches('/'),
+                    "Type": if c.built_in { "Built-in" } else { "User-defined" },
                 })
-                .collect();
-            ffi::Ok(text(Value::Array(all).to_string()))
-        })
+            })
+            .collect();
+        text(Value::Array(all).to_string())
     }
 
     /// What -WhatIf/-Confirm show for a call, after checking that the call can be made.
-    pub fn describe(&self, call: &CmdletCall) -> ffi::Result<CallDescription, FfiError> {
-        ffi_guard(|| {
-            let described = Self::cmdlet_of(call).and_then(|cmdlet| {
-                let bound = Self::bound_parameters(call)?;
-                binding::prepare(&cmdlet, call.parameter_set.as_str(), &bound)?;
-                Ok(cmdlet.should_process_text(call.parameter_set.as_str()))
-            });
-            ffi::Ok(match described {
-                Ok((target, action)) => CallDescription { target: text(target), action: text(action), error: CallError::none() },
-                Err(e) => CallDescription::refused(&e),
-            })
-        })
-    }
-
-    /// Makes the call: binds, sends, and maps the response.
-    pub fn invoke(&self, call: &CmdletCall) -> ffi::Result<CallOutcome, FfiError> {
-        ffi_guard(|| ffi::Ok(self.run_call(call)))
+    pub fn describe(&self, call: &CmdletCall) -> CallDescription {
+        let described = Self::cmdlet_of(call).and_then(|cmdlet| {
+            let bound = Self::bound_parameters(call)?;
+            binding::prepare(&cmdlet, call.parameter_set.as_str(), &bound)?;
+            Ok(cmdlet.should_process_text(call.parameter_set.as_str()))
+        });
+        match described {
+            Ok((target, action)) => CallDescription { target: text(target), action: text(action), error: CallError::none() },
+            Err(e) => CallDescription::refused(&e),
+        }
     }
 }
 

@@ -8,7 +8,8 @@ use crate::cmdlet_call::error_of_client;
 use crate::retry::{is_retryable, retry_after};
 use backon::BackoffBuilder;
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory, PreparedRequest};
-use mgpresence_catalog::{Cmdlet, HttpMethod};
+use mgpresence_catalog::bulk::BulkAction;
+use mgpresence_catalog::{ApiVersion, Cmdlet, HttpMethod};
 use serde_json::{Map, Value, json};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,16 @@ pub struct BulkItem {
     pub bound: Map<String, Value>,
 }
 
+impl BulkItem {
+    /// The item of a bulk `action` for one row: the row's members over the `common` ones (the catalog's rule),
+    /// reported by its UserId.
+    pub fn of_action(action: BulkAction, version: ApiVersion, common: &Map<String, Value>, row: &Map<String, Value>) -> Self {
+        let bound = action.item_bound(version, common, row);
+        let key = bound.get("UserId").and_then(Value::as_str).unwrap_or_default().to_owned();
+        Self { key, bound }
+    }
+}
+
 /// What happened to one item.
 #[derive(Debug, Clone)]
 pub struct BulkOutcome {
@@ -34,6 +45,18 @@ pub struct BulkOutcome {
     pub error: Option<CmdletError>,
     /// How many times the item was sent.
     pub attempts: u32,
+}
+
+impl BulkOutcome {
+    /// The error id, when the item was not applied.
+    pub fn error_code(&self) -> Option<&str> {
+        self.error.as_ref().map(|e| e.error_id.as_str())
+    }
+
+    /// The first line of the error message: the Graph message, without the Status/ErrorCode/Headers block.
+    pub fn error_summary(&self) -> Option<&str> {
+        self.error.as_ref().map(|e| e.message.lines().next().unwrap_or_default())
+    }
 }
 
 /// How to run a bulk call.

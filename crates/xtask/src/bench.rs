@@ -21,16 +21,42 @@ pub struct BenchOptions {
     pub quick: bool,
 }
 
-impl BenchOptions {
-    fn import_runs(&self) -> usize {
-        if self.quick { 3 } else { 11 }
+/// The counts of one bench run, and the limit of the throttled emulator; the script gets them as parameters.
+struct BenchSizes {
+    import_runs: usize,
+    calls: u32,
+    bulk_users: u32,
+    throttled_users: u32,
+    throttle_requests: u32,
+    throttle_window_seconds: u32,
+    ffi_calls: u32,
+}
+
+impl BenchSizes {
+    fn of(options: &BenchOptions) -> Self {
+        let (import_runs, calls, bulk_users, throttled_users, ffi_calls) =
+            if options.quick { (3, 100, 1000, 1500, 100_000) } else { (11, 1000, 10_000, 5000, 1_000_000) };
+        Self { import_runs, calls, bulk_users, throttled_users, throttle_requests: 1000, throttle_window_seconds: 2, ffi_calls }
     }
+
+    /// The throttled emulator's `mgpresence serve` arguments.
+    fn throttle_arguments(&self) -> Vec<String> {
+        vec!["--throttle-requests".into(), self.throttle_requests.to_string(), "--throttle-window-seconds".into(), self.throttle_window_seconds.to_string()]
+    }
+
+    /// Measure-MgPresence.ps1's parameters.
     fn script_arguments(&self) -> Vec<String> {
-        let (calls, bulk, throttled, ffi) = if self.quick { (100, 1000, 1500, 100_000) } else { (1000, 10_000, 5000, 1_000_000) };
-        [("-Calls", calls), ("-BulkUsers", bulk), ("-ThrottledUsers", throttled), ("-ThrottleRequests", 1000), ("-ThrottleWindowSeconds", 2), ("-FfiCalls", ffi)]
-            .into_iter()
-            .flat_map(|(name, value)| [name.to_owned(), value.to_string()])
-            .collect()
+        [
+            ("-Calls", self.calls),
+            ("-BulkUsers", self.bulk_users),
+            ("-ThrottledUsers", self.throttled_users),
+            ("-ThrottleRequests", self.throttle_requests),
+            ("-ThrottleWindowSeconds", self.throttle_window_seconds),
+            ("-FfiCalls", self.ffi_calls),
+        ]
+        .into_iter()
+        .flat_map(|(name, value)| [name.to_owned(), value.to_string()])
+        .collect()
     }
 }
 
@@ -75,7 +101,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// One line of the table.
 struct Row {
-    measure: &'static str,
+    measure: String,
     ours: String,
     peer: String,
     ratio: Option<f64>,
@@ -88,15 +114,17 @@ fn figure(figures: &BTreeMap<String, f64>, name: &str) -> Result<f64> {
 }
 
 pub fn bench(options: &BenchOptions) -> Result<()> {
+    let sizes = BenchSizes::of(options);
     let session = ModuleSession::start_with(Profile::Release, &["--no-throttling"])?;
-    let throttled = EmulatorProcess::start(&session.built.cli, &["--throttle-requests", "1000", "--throttle-window-seconds", "2"])?;
+    let throttle_arguments = sizes.throttle_arguments();
+    let throttled = EmulatorProcess::start(&session.built.cli, &throttle_arguments.iter().map(String::as_str).collect::<Vec<_>>())?;
     let manifest = session.built.module_dir.join("MgPresence.psd1");
     let started = Instant::now();
 
     // Import: interleaved so that drift affects both sides alike.
-    println!("xtask bench: import, {} runs each", options.import_runs());
+    println!("xtask bench: import, {} runs each", sizes.import_runs);
     let (mut bare, mut with_module) = (Vec::new(), Vec::new());
-    for _ in 0..options.import_runs() {
+    for _ in 0..sizes.import_runs {
         bare.push(run_measured(session.pwsh.command().args(["-Command", ""]))?);
         with_module.push(run_measured(session.pwsh.command().arg("-Command").arg(format!("Import-Module '{}'", manifest.display())))?);
     }
@@ -109,7 +137,7 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
         .script("tests/powershell/Measure-MgPresence.ps1")
         .arg("-ThrottledEmulatorUrl")
         .arg(&throttled.url)
-        .args(options.script_arguments())
+        .args(sizes.script_arguments())
         .stderr(Stdio::inherit())
         .output()
         .context("cannot run the bench script")?;
@@ -133,7 +161,7 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
     }
 
     let mut rows = vec![Row {
-        measure: "Import-Module: extra wall time",
+        measure: "Import-Module: extra wall time".into(),
         ours: format!("{:.0} ms", module_ms - bare_ms),
         peer: format!("bare pwsh -NoProfile: {bare_ms:.0} ms"),
         ratio: Some(module_ms / bare_ms),
@@ -142,7 +170,7 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
     }];
     if let (Some(bare_rss), Some(module_rss)) = (rss(&bare), rss(&with_module)) {
         rows.push(Row {
-            measure: "Import-Module: extra peak RSS",
+            measure: "Import-Module: extra peak RSS".into(),
             ours: format!("{:.1} MB", module_rss - bare_rss),
             peer: format!("bare pwsh -NoProfile: {bare_rss:.1} MB"),
             ratio: Some(module_rss / bare_rss),
@@ -153,17 +181,17 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
     let peer_name = infos.get("call.peer").cloned().unwrap_or_else(|| "Invoke-RestMethod".to_owned());
     let (ours, theirs, floor) = (figure(&figures, "call.ours_ms")?, figure(&figures, "call.peer_ms")?, figure(&figures, "call.floor_ms")?);
     rows.push(Row {
-        measure: "Set-MgUserPresence, median per call",
+        measure: "Set-MgUserPresence, median per call".into(),
         ours: format!("{ours:.2} ms"),
         peer: format!("{peer_name}: {theirs:.2} ms (reused HttpClient: {floor:.2} ms)"),
         ratio: Some(ours / theirs),
         goal: "≤ 0.5× peer",
         met: Some(ours / theirs <= 0.5),
     });
-    let users = f64::from(options.script_arguments()[3].parse::<u32>()?);
+    let users = f64::from(sizes.bulk_users);
     let (bulk, looped, parallel) = (figure(&figures, "bulk.ours_s")?, figure(&figures, "bulk.loop_s")?, figure(&figures, "bulk.parallel_s")?);
     rows.push(Row {
-        measure: "Bulk, unthrottled: users/s (Invoke-MgBulkUserPresence)",
+        measure: "Bulk, unthrottled: users/s (Invoke-MgBulkUserPresence)".into(),
         ours: format!("{:.0} users/s ({bulk:.1} s for {users:.0})", users / bulk),
         peer: format!("ForEach-Object loop: {:.0} users/s ({looped:.1} s)", users / looped),
         ratio: Some(looped / bulk),
@@ -171,7 +199,7 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
         met: Some(users / bulk >= 5000.0),
     });
     rows.push(Row {
-        measure: "Bulk, unthrottled: against -Parallel",
+        measure: "Bulk, unthrottled: against -Parallel".into(),
         ours: format!("{:.0} users/s", users / bulk),
         peer: format!("ForEach-Object -Parallel -ThrottleLimit 8: {:.0} users/s ({parallel:.1} s)", users / parallel),
         ratio: Some(parallel / bulk),
@@ -179,10 +207,9 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
         met: Some(bulk < parallel),
     });
     let (throttled_s, bound) = (figure(&figures, "throttled.ours_s")?, figure(&figures, "throttled.bound_s")?);
-    let throttled_users = options.script_arguments()[5].clone();
     rows.push(Row {
-        measure: "Bulk under a limit of 1,000 requests / 2 s",
-        ours: format!("{throttled_s:.1} s for {throttled_users} users ({:.0} retried)", figure(&figures, "throttled.retried")?),
+        measure: format!("Bulk under a limit of {} requests / {} s", sizes.throttle_requests, sizes.throttle_window_seconds),
+        ours: format!("{throttled_s:.1} s for {} users ({:.0} retried)", sizes.throttled_users, figure(&figures, "throttled.retried")?),
         peer: format!("the limit's bound: {bound:.1} s"),
         ratio: Some(throttled_s / bound),
         goal: "≤ 1.1× bound",
@@ -190,7 +217,7 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
     });
     let (native, native_text, managed) = (figure(&figures, "ffi.native_ns")?, figure(&figures, "ffi.native_text_ns")?, figure(&figures, "ffi.managed_ns")?);
     rows.push(Row {
-        measure: "C ABI round trip from .NET",
+        measure: "C ABI round trip from .NET".into(),
         ours: format!("{native:.0} ns (returning text: {native_text:.0} ns)"),
         peer: format!("a managed call: {managed:.1} ns"),
         ratio: Some(native / managed),

@@ -7,6 +7,8 @@
 //!   target name and the input's index; a failure prints that seed.
 //! - `MGPRESENCE_FUZZ_REPLAY`: one input seed; each target then runs only that input (replays a failure).
 
+use rand::rngs::StdRng;
+use rand::{Rng as _, RngCore, SeedableRng};
 use std::cell::RefCell;
 use std::fmt::Debug;
 use std::io::Write;
@@ -20,26 +22,22 @@ pub const TARGETS: usize = 10;
 pub const DEFAULT_CASES: usize = 40_000;
 const DEFAULT_SEED: u64 = 0x4d67_5072_6573_656e;
 
-/// SplitMix64: small, fast and good enough to drive input generation.
+/// The input generator: `rand`'s seeded standard generator, with the few draws the targets use.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(StdRng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Self(seed)
+        Self(StdRng::seed_from_u64(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// A number in `0..n` (`n` > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        self.0.gen_range(0..n)
     }
 
     /// True one time in `n`.
@@ -52,7 +50,7 @@ impl Rng {
     }
 
     pub fn bool(&mut self) -> bool {
-        self.next_u64() & 1 == 1
+        self.0.r#gen()
     }
 }
 
