@@ -97,3 +97,24 @@ async fn each_item_is_authenticated_and_throttled_on_its_own() {
     assert_eq!(body["responses"][1]["headers"]["retry-after"], "3");
     emulator.stop().await;
 }
+
+#[tokio::test]
+async fn only_the_requests_inside_a_batch_count_toward_the_limit() {
+    use mgpresence_emulator::throttle::ThrottleLimits;
+    let emulator = RunningEmulator::start(EmulatorConfig {
+        throttle: ThrottleLimits { enabled: true, requests: 20, reads: 20, window_seconds: 60 },
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let full: Vec<Value> = (0..20).map(|i| set(&i.to_string(), &format!("u{i}"))).collect();
+    let (status, body) = post_batch(&emulator, json!({ "requests": full })).await;
+    assert_eq!(status, 200);
+    assert!(body["responses"].as_array().unwrap().iter().all(|r| r["status"] == 200), "the envelope took no room: {body}");
+    // The window is full now; the next envelope is still answered 200, with its request throttled inside.
+    let (status, body) = post_batch(&emulator, json!({"requests": [set("x", "u20")]})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["responses"][0]["status"], 429);
+    assert!(body["responses"][0]["headers"]["retry-after"].as_str().is_some_and(|s| s.parse::<u64>().is_ok()));
+    emulator.stop().await;
+}

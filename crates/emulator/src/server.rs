@@ -172,8 +172,14 @@ impl AppState {
         }
         let token = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let key = application_key(token);
-        let is_read = matches!(access_for(method, path), Access::Read | Access::SelfRead);
-        match self.throttle.check(&key, is_read, self.clock.now()) {
+        let kind = if path.trim_end_matches('/').ends_with("/$batch") {
+            crate::throttle::RequestKind::Batch
+        } else if matches!(access_for(method, path), Access::Read | Access::SelfRead) {
+            crate::throttle::RequestKind::Read
+        } else {
+            crate::throttle::RequestKind::Write
+        };
+        match self.throttle.check(&key, kind, self.clock.now()) {
             crate::throttle::Verdict::Pass => Ok(()),
             crate::throttle::Verdict::Throttled { retry_after } => Err(GraphFailure {
                 retry_after: Some(retry_after),

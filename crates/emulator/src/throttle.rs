@@ -3,7 +3,8 @@
 //! - per application (the token's `appid`, or the token itself when it is not one the emulator issued) and tenant, a
 //!   sliding window of requests: by default 1,500 reads (GET, getPresencesByUserId) and 10,000 requests in all per
 //!   30 seconds, by the emulator's clock. Past a limit the answer is 429 with `Retry-After` (whole seconds until the
-//!   window has room);
+//!   window has room). Throttled requests count toward usage too (§5.2), so a client that does not wait stays
+//!   throttled. A `$batch` envelope is not a presence request: only the requests inside it are counted (§5.3);
 //! - random faults at configurable rates: 429 (with Retry-After), 503, 504, a cut connection, and an added delay.
 //!
 //! Both are set by CLI flags and changed at run time through `/_emulator/throttling` and `/_emulator/fault-rates`.
@@ -66,6 +67,21 @@ pub enum Verdict {
     Reset,
 }
 
+/// What a request counts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// GET and getPresencesByUserId: counted against both limits.
+    Read,
+    /// Every other presence request: counted against the request limit.
+    Write,
+    /// A `$batch` envelope: subject to random faults only; the requests inside it are each counted on their own.
+    Batch,
+}
+
+/// At most this many times the limit is remembered per window: a client that keeps sending while throttled stays
+/// throttled for a whole window either way, and the memory stays bounded.
+const REMEMBERED_PER_LIMIT: usize = 4;
+
 #[derive(Default)]
 struct Windows {
     all: VecDeque<Timestamp>,
@@ -120,7 +136,7 @@ impl Throttle {
     }
 
     /// Decides one request of `key` (application and tenant) at `now`.
-    pub fn check(&self, key: &str, is_read: bool, now: Timestamp) -> Verdict {
+    pub fn check(&self, key: &str, kind: RequestKind, now: Timestamp) -> Verdict {
         let rates = self.rates();
         let roll = self.next_unit();
         if roll < rates.throttled {
@@ -136,9 +152,10 @@ impl Throttle {
             return Verdict::Reset;
         }
         let limits = self.limits();
-        if !limits.enabled {
+        if !limits.enabled || kind == RequestKind::Batch {
             return Verdict::Pass;
         }
+        let is_read = kind == RequestKind::Read;
         let window = SignedDuration::from_secs(i64::from(limits.window_seconds));
         let mut windows = self.windows.lock().expect("windows lock");
         let w = windows.entry(key.to_owned()).or_default();
@@ -147,23 +164,35 @@ impl Throttle {
                 q.pop_front();
             }
         }
-        let full = |q: &VecDeque<Timestamp>, limit: u32| (q.len() as u64 >= u64::from(limit)).then(|| q.front().copied()).flatten();
-        let blocked_since = full(&w.all, limits.requests).or_else(|| if is_read { full(&w.reads, limits.reads) } else { None });
-        if let Some(oldest) = blocked_since {
-            let wait = window - now.duration_since(oldest);
-            let seconds = (wait.as_millis() as u64).div_ceil(1000).max(1);
-            return Verdict::Throttled { retry_after: seconds };
-        }
-        w.all.push_back(now);
+        let full = |q: &VecDeque<Timestamp>, limit: u32| q.len() >= limit as usize;
+        let throttled = full(&w.all, limits.requests) || (is_read && full(&w.reads, limits.reads));
+        // Throttled requests count toward usage as well.
+        let remember = |q: &mut VecDeque<Timestamp>, limit: u32| {
+            if q.len() < (limit as usize).max(1) * REMEMBERED_PER_LIMIT {
+                q.push_back(now);
+            }
+        };
+        remember(&mut w.all, limits.requests);
         if is_read {
-            w.reads.push_back(now);
+            remember(&mut w.reads, limits.reads);
         }
-        Verdict::Pass
+        if !throttled {
+            return Verdict::Pass;
+        }
+        // The window has room again once enough of its oldest requests (this one included) have left it.
+        let room_at = |q: &VecDeque<Timestamp>, limit: u32| {
+            let limit = (limit as usize).max(1);
+            (q.len() >= limit).then(|| q[q.len() - limit])
+        };
+        let leaves = room_at(&w.all, limits.requests).max(if is_read { room_at(&w.reads, limits.reads) } else { None }).unwrap_or(now);
+        let wait = window - now.duration_since(leaves);
+        Verdict::Throttled { retry_after: (wait.as_millis().max(0) as u64).div_ceil(1000).max(1) }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::RequestKind::{Batch, Read, Write};
     use super::*;
 
     fn at(secs: i64) -> Timestamp {
@@ -173,27 +202,69 @@ mod tests {
     #[test]
     fn a_full_window_throttles_until_its_oldest_request_leaves() {
         let t = Throttle::new(ThrottleLimits { enabled: true, requests: 3, reads: 2, window_seconds: 30 }, FaultRates::default());
-        assert_eq!(t.check("app", false, at(0)), Verdict::Pass);
-        assert_eq!(t.check("app", false, at(10)), Verdict::Pass);
-        assert_eq!(t.check("app", false, at(20)), Verdict::Pass);
-        assert_eq!(t.check("app", false, at(25)), Verdict::Throttled { retry_after: 5 });
-        assert_eq!(t.check("other", false, at(25)), Verdict::Pass, "limits are per application");
-        assert_eq!(t.check("app", false, at(30)), Verdict::Pass);
+        assert_eq!(t.check("app", Write, at(0)), Verdict::Pass);
+        assert_eq!(t.check("app", Write, at(10)), Verdict::Pass);
+        assert_eq!(t.check("app", Write, at(20)), Verdict::Pass);
+        // The throttled request counts too, so room for one more comes when the requests of 0 and 10 have left.
+        assert_eq!(t.check("app", Write, at(25)), Verdict::Throttled { retry_after: 15 });
+        assert_eq!(t.check("other", Write, at(25)), Verdict::Pass, "limits are per application");
+        assert_eq!(t.check("app", Write, at(40)), Verdict::Pass, "as Retry-After said");
+    }
+
+    #[test]
+    fn throttled_requests_count_toward_usage() {
+        let limits = ThrottleLimits { enabled: true, requests: 2, reads: 2, window_seconds: 10 };
+        // A client that sends again while throttled stays throttled.
+        let t = Throttle::new(limits, FaultRates::default());
+        assert_eq!(t.check("app", Write, at(0)), Verdict::Pass);
+        assert_eq!(t.check("app", Write, at(1)), Verdict::Pass);
+        assert_eq!(t.check("app", Write, at(2)), Verdict::Throttled { retry_after: 9 });
+        assert_eq!(t.check("app", Write, at(3)), Verdict::Throttled { retry_after: 9 });
+        assert_eq!(t.check("app", Write, at(10)), Verdict::Throttled { retry_after: 3 }, "the throttled requests of 2 and 3 fill the window");
+        assert_eq!(t.check("app", Write, at(14)), Verdict::Pass);
+        // A client that waits as told gets through.
+        let t = Throttle::new(limits, FaultRates::default());
+        assert_eq!(t.check("app", Write, at(0)), Verdict::Pass);
+        assert_eq!(t.check("app", Write, at(1)), Verdict::Pass);
+        assert_eq!(t.check("app", Write, at(2)), Verdict::Throttled { retry_after: 9 });
+        assert_eq!(t.check("app", Write, at(11)), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_batch_envelope_is_not_counted() {
+        let t = Throttle::new(ThrottleLimits { enabled: true, requests: 1, reads: 1, window_seconds: 10 }, FaultRates::default());
+        for second in 0..5 {
+            assert_eq!(t.check("app", Batch, at(second)), Verdict::Pass);
+        }
+        assert_eq!(t.check("app", Write, at(5)), Verdict::Pass, "the envelopes took no room");
+        assert!(matches!(t.check("app", Write, at(6)), Verdict::Throttled { .. }));
+        assert_eq!(t.check("app", Batch, at(6)), Verdict::Pass, "an envelope is never throttled by the limit");
+    }
+
+    #[test]
+    fn memory_per_application_is_bounded() {
+        let t = Throttle::new(ThrottleLimits { enabled: true, requests: 3, reads: 3, window_seconds: 30 }, FaultRates::default());
+        for _ in 0..10_000 {
+            t.check("app", Read, at(0));
+        }
+        let windows = t.windows.lock().unwrap();
+        assert_eq!(windows["app"].all.len(), 3 * REMEMBERED_PER_LIMIT);
+        assert_eq!(windows["app"].reads.len(), 3 * REMEMBERED_PER_LIMIT);
     }
 
     #[test]
     fn reads_have_their_own_lower_limit() {
         let t = Throttle::new(ThrottleLimits { enabled: true, requests: 10, reads: 2, window_seconds: 30 }, FaultRates::default());
-        assert_eq!(t.check("app", true, at(0)), Verdict::Pass);
-        assert_eq!(t.check("app", true, at(1)), Verdict::Pass);
-        assert!(matches!(t.check("app", true, at(2)), Verdict::Throttled { .. }));
-        assert_eq!(t.check("app", false, at(2)), Verdict::Pass, "writes are not read-limited");
+        assert_eq!(t.check("app", Read, at(0)), Verdict::Pass);
+        assert_eq!(t.check("app", Read, at(1)), Verdict::Pass);
+        assert!(matches!(t.check("app", Read, at(2)), Verdict::Throttled { .. }));
+        assert_eq!(t.check("app", Write, at(2)), Verdict::Pass, "writes are not read-limited");
     }
 
     #[test]
     fn fault_rates_come_out_near_their_setting() {
         let t = Throttle::new(ThrottleLimits { enabled: false, ..ThrottleLimits::default() }, FaultRates { throttled: 0.2, unavailable: 0.1, ..FaultRates::default() });
-        let verdicts: Vec<Verdict> = (0..10_000).map(|i| t.check("app", false, at(i))).collect();
+        let verdicts: Vec<Verdict> = (0..10_000).map(|i| t.check("app", Write, at(i))).collect();
         let throttled = verdicts.iter().filter(|v| matches!(v, Verdict::Throttled { .. })).count();
         let unavailable = verdicts.iter().filter(|v| **v == Verdict::Unavailable).count();
         assert!((1_700..2_300).contains(&throttled), "{throttled}");

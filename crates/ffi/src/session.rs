@@ -57,9 +57,7 @@ impl GraphSession {
     fn runtime(&self) -> Result<&tokio::runtime::Runtime, CmdletError> {
         self.runtime
             .get_or_init(|| {
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("mgpresence-io")
+                tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .map_err(|e| e.to_string())
