@@ -29,7 +29,7 @@ namespace MgPresence.Runtime
             }
             var target = Target(boundParameters);
 
-            if (cmdlet.MyInvocation.MyCommand.Parameters.ContainsKey("WhatIf"))
+            if (cmdlet.MyInvocation.MyCommand.Parameters.ContainsKey("WhatIf") && ShouldProcessMayShow(cmdlet))
             {
                 var (whatIfTarget, action, describeError) = Engine.Describe(name, parameterSet, boundJson);
                 if (describeError is not null)
@@ -62,6 +62,23 @@ namespace MgPresence.Runtime
                 cmdlet.SessionState.PSVariable.Set(new PSVariable(countName, result.Count));
             }
             foreach (var item in OutputObjects.FromJsonArray(result.OutputJson)) cmdlet.WriteObject(item);
+        }
+
+        /// <summary>
+        /// Whether ShouldProcess could print or ask anything for a cmdlet of ConfirmImpact Medium (every generated one):
+        /// -WhatIf, -Confirm, -Verbose (its "Performing the operation" line), or the preference variables that turn
+        /// them on. Otherwise ShouldProcess would return true without a word, so neither it nor the engine's -WhatIf text
+        /// is needed, and the call binds once instead of twice.
+        /// </summary>
+        internal static bool ShouldProcessMayShow(PSCmdlet cmdlet)
+        {
+            var bound = cmdlet.MyInvocation.BoundParameters;
+            if (bound.ContainsKey("WhatIf") || bound.ContainsKey("Confirm") || bound.ContainsKey("Verbose")) return true;
+            if (LanguagePrimitives.IsTrue(cmdlet.GetVariableValue("WhatIfPreference"))) return true;
+            // Medium asks when $ConfirmPreference is Low or Medium; None never asks, High asks only for High.
+            if (cmdlet.GetVariableValue("ConfirmPreference") is not ConfirmImpact confirm || (confirm != ConfirmImpact.None && confirm <= ConfirmImpact.Medium)) return true;
+            return cmdlet.GetVariableValue("VerbosePreference") is not ActionPreference verbose
+                || (verbose != ActionPreference.SilentlyContinue && verbose != ActionPreference.Ignore);
         }
 
         private static void Fail(PSCmdlet cmdlet, CallFailure failure, int status, object? target)

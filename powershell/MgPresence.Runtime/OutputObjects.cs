@@ -15,7 +15,7 @@ namespace MgPresence.Runtime
         public static List<object?> FromJsonArray(string json)
         {
             var list = new List<object?>();
-            if (string.IsNullOrEmpty(json)) return list;
+            if (string.IsNullOrEmpty(json) || json == "[]") return list;
             using var document = JsonDocument.Parse(json);
             foreach (var element in document.RootElement.EnumerateArray()) list.Add(Convert(element));
             return list;

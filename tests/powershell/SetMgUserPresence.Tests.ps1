@@ -137,6 +137,37 @@ Describe 'Set-MgUserPresence common parameters' {
         Assert-Equal 0 (Get-EmulatorRequest).Count
     }
 
+    It 'a global $WhatIfPreference sends nothing, as -WhatIf (a caller''s local one is not seen, as with Microsoft''s proxy functions)' {
+        try {
+            $global:WhatIfPreference = $true
+            Set-MgUserPresence -UserId $userId -SessionId $appId -Availability Away -Activity Away
+        } finally {
+            $global:WhatIfPreference = $false
+        }
+        Assert-Equal 0 (Get-EmulatorRequest).Count
+    }
+
+    It '-Verbose writes the ShouldProcess line with the operation and target, and sends' {
+        $verbose = @(Set-MgUserPresence -UserId $userId -SessionId $appId -Availability Away -Activity Away -Verbose 4>&1)
+        Assert-Contains 'Performing the operation "Set-MgUserPresence_SetExpanded" on target "Call remote ''POST /users/{user-id}/presence/microsoft.graph.setPresence'' operation".' (($verbose | ForEach-Object { $_.Message }) -join "`n")
+        Assert-Equal 1 (Get-EmulatorRequest).Count
+    }
+
+    It '$ConfirmPreference Medium asks first (and a non-interactive host cannot, so nothing is sent)' {
+        $child = Start-ChildPowerShell "Import-Module '$($script:ModulePath)'; `$ConfirmPreference = 'Medium'; try { Set-MgUserPresence -UserId u -SessionId s -Availability Away -Activity Away -ErrorAction Stop; 'sent' } catch { 'refused: ' + `$_.Exception.Message }"
+        $text = $child.StandardOutput.ReadToEnd()
+        $child.WaitForExit()
+        Assert-Contains 'refused: ' $text
+        Assert-Contains 'NonInteractive' $text
+        Assert-Equal 0 (Get-EmulatorRequest).Count
+    }
+
+    It '$ConfirmPreference High (the default) and None send without asking' {
+        & { $ConfirmPreference = 'None'; Set-MgUserPresence -UserId $userId -SessionId $appId -Availability Away -Activity Away }
+        & { $ConfirmPreference = 'High'; Set-MgUserPresence -UserId $userId -SessionId $appId -Availability Away -Activity Away }
+        Assert-Equal 2 (Get-EmulatorRequest).Count
+    }
+
     It '-Confirm:$false sends' {
         Set-MgUserPresence -UserId $userId -SessionId $appId -Availability Away -Activity Away -Confirm:$false
         Assert-Equal 1 (Get-EmulatorRequest).Count
