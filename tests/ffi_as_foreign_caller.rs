@@ -385,6 +385,43 @@ fn calls_racing_a_destroy_finish_or_get_invalid_handle() {
     assert_invalid_handle!(symbol::<Describe>("graph_session_describe")(session, call("Set-MgUserPresence", "SetExpanded", json!({}))));
 }
 
+/// The engine drives HTTP on a current-thread runtime that the calling threads take turns to drive: calls from several
+/// threads at once (ForEach-Object -Parallel, runspace pools) must all be sent and answered, none left waiting.
+#[test]
+fn calls_from_several_threads_at_once_are_all_sent() {
+    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).unwrap();
+    let session = new_session();
+    let added = ok(unsafe {
+        symbol::<AddEnvironment>("graph_session_add_environment")(
+            session,
+            EnvironmentRequest { name: text("Emulator"), graph_endpoint: text(&emulator.url), azure_ad_endpoint: text(&emulator.url) },
+        )
+    });
+    assert_eq!(added.error_id.as_str(), "");
+    let connected = ok(unsafe {
+        symbol::<Connect>("graph_session_connect")(session, ConnectRequest { environment: text("Emulator"), timeout_seconds: 30, ..connect_request(text("token")) })
+    });
+    assert_eq!(connected.error_id.as_str(), "", "{}", connected.message.as_str());
+    let workers: Vec<_> = (0..6)
+        .map(|worker| {
+            std::thread::spawn(move || {
+                for n in 0..50 {
+                    let bound = json!({"UserId": format!("t{worker}-{n}"), "SessionId": "app", "Availability": "Busy", "Activity": "InACall"});
+                    let outcome = ok(unsafe { symbol::<Invoke>("graph_session_invoke")(session, call("Set-MgUserPresence", "SetExpanded", bound)) });
+                    assert_eq!(outcome.error.error_id.as_str(), "", "{}", outcome.error.message.as_str());
+                    assert_eq!(outcome.status, 200);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("no worker failed");
+    }
+    let sent = emulator.requests();
+    assert_eq!(sent.len(), 300, "every call was sent once");
+    assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(session) }, ffi::Result::Ok(1)));
+}
+
 /// 100,000 calls through the C ABI, of every kind the module makes and of the refused kinds, for `cargo xtask valgrind`
 /// (which runs this test binary under memcheck against an emulator in a process of its own). Every returned string is
 /// freed the way a foreign caller frees it, with `interoptopus_string_destroy`. Run by hand it also checks that every

@@ -277,6 +277,12 @@ impl RunningEmulator {
         let url = format!("http://{addr}");
         let (app, state) = app(config, &url);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        // No Nagle delay: an answer written in more than one piece must not wait for the client's delayed ACK.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");
+            }
+        });
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = rx.await;
