@@ -5,10 +5,11 @@ The in-process part of `cargo xtask bench`: each figure measured beside its peer
 Prints one line per figure, "bench<TAB>name<TAB>value" (numbers in invariant culture) or "benchinfo<TAB>name<TAB>text";
 xtask turns them into the table and the JSON file.
 
-- Per call: -Calls x Set-MgUserPresence against -Calls x the same POST made the way Invoke-RestMethod makes it (the
+- Per call: after -WarmupCalls of each, -Calls x Set-MgUserPresence against -Calls x the same POST made the way Invoke-RestMethod makes it (the
   real Invoke-RestMethod when this PowerShell has it; otherwise what it does inside: a new HttpClient per call, since
   no -WebSession is given, the body sent as text and the JSON answer parsed), with the same token and body, against the
-  same emulator. Each call is timed on its own; medians are compared. A reused HttpClient is reported as the floor.
+  same emulator, in interleaved blocks of 100. Each call is timed on its own; medians are compared. A reused
+  HttpClient is reported as the floor.
 - Bulk: -BulkUsers users through Invoke-MgBulkUserPresence, against a ForEach-Object loop of the peer and against
   ForEach-Object -Parallel -ThrottleLimit 8, unthrottled (-EmulatorUrl runs without throttling).
 - Throttled: -ThrottledUsers users through Invoke-MgBulkUserPresence against an emulator that allows
@@ -21,6 +22,7 @@ param(
     [Parameter(Mandatory = $true)] [string] $EmulatorUrl,
     [Parameter(Mandatory = $true)] [string] $ThrottledEmulatorUrl,
     [int] $Calls = 1000,
+    [int] $WarmupCalls = 1000,
     [int] $BulkUsers = 10000,
     [int] $ThrottledUsers = 5000,
     [int] $ThrottleRequests = 1000,
@@ -40,6 +42,7 @@ function Get-Median([double[]] $Values) {
     [Array]::Sort($Values)
     $Values[[int][Math]::Floor($Values.Count / 2)]
 }
+# The time of each of $Count calls, in ms.
 function Measure-EachCall([scriptblock] $Action, [int] $Count) {
     $times = [double[]]::new($Count)
     $clock = [System.Diagnostics.Stopwatch]::new()
@@ -48,7 +51,7 @@ function Measure-EachCall([scriptblock] $Action, [int] $Count) {
         & $Action $i
         $times[$i] = $clock.Elapsed.TotalMilliseconds
     }
-    Get-Median $times
+    , $times
 }
 
 Import-Module $ModulePath
@@ -86,22 +89,32 @@ Write-BenchInfo 'call.peer' $(if ($realInvokeRestMethod) { 'Invoke-RestMethod' }
 $body = '{"sessionId":"bench-app","availability":"Away","activity":"Away","expirationDuration":"PT10M"}'
 $uri = "$EmulatorUrl/v1.0/users/bench-user/presence/setPresence"
 
-# Per call.
-foreach ($i in 1..50) {
-    Set-MgUserPresence -UserId bench-user -SessionId bench-app -Availability Away -Activity Away -ExpirationDuration '00:10:00'
-    & $peer $uri $token $body
-}
-$ours = Measure-EachCall { Set-MgUserPresence -UserId bench-user -SessionId bench-app -Availability Away -Activity Away -ExpirationDuration '00:10:00' } $Calls
-$theirs = Measure-EachCall { & $peer $uri $token $body } $Calls
+# Per call: both warmed up alike (PowerShell compiles a function after its first runs, .NET recompiles hot code), then
+# measured in interleaved blocks so that drift on a busy machine affects each side alike.
+$ourCall = { Set-MgUserPresence -UserId bench-user -SessionId bench-app -Availability Away -Activity Away -ExpirationDuration '00:10:00' }
+$peerCall = { & $peer $uri $token $body }
 $http = [System.Net.Http.HttpClient]::new()
-$floor = Measure-EachCall {
+$floorCall = {
     $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, $uri)
     $null = $request.Headers.TryAddWithoutValidation('Authorization', "Bearer $token")
     $request.Content = [System.Net.Http.StringContent]::new($body, [System.Text.Encoding]::UTF8, 'application/json')
     $response = $http.Send($request)
     if (-not $response.IsSuccessStatusCode) { throw "HttpClient call failed: $($response.StatusCode)" }
     $response.Dispose()
-} $Calls
+}
+for ($i = 0; $i -lt $WarmupCalls; $i++) { & $ourCall; & $peerCall; & $floorCall }
+$block = [Math]::Min(100, $Calls)
+$oursTimes = [System.Collections.Generic.List[double]]::new()
+$peerTimes = [System.Collections.Generic.List[double]]::new()
+$floorTimes = [System.Collections.Generic.List[double]]::new()
+for ($done = 0; $done -lt $Calls; $done += $block) {
+    $oursTimes.AddRange([double[]](Measure-EachCall $ourCall $block))
+    $peerTimes.AddRange([double[]](Measure-EachCall $peerCall $block))
+    $floorTimes.AddRange([double[]](Measure-EachCall $floorCall $block))
+}
+$ours = Get-Median $oursTimes.ToArray()
+$theirs = Get-Median $peerTimes.ToArray()
+$floor = Get-Median $floorTimes.ToArray()
 Write-BenchFigure 'call.ours_ms' $ours
 Write-BenchFigure 'call.peer_ms' $theirs
 Write-BenchFigure 'call.floor_ms' $floor

@@ -24,6 +24,7 @@ pub struct BenchOptions {
 /// The counts of one bench run, and the limit of the throttled emulator; the script gets them as parameters.
 struct BenchSizes {
     import_runs: usize,
+    warmup_calls: u32,
     calls: u32,
     bulk_users: u32,
     throttled_users: u32,
@@ -34,9 +35,9 @@ struct BenchSizes {
 
 impl BenchSizes {
     fn of(options: &BenchOptions) -> Self {
-        let (import_runs, calls, bulk_users, throttled_users, ffi_calls) =
-            if options.quick { (3, 100, 1000, 1500, 100_000) } else { (11, 1000, 10_000, 5000, 1_000_000) };
-        Self { import_runs, calls, bulk_users, throttled_users, throttle_requests: 1000, throttle_window_seconds: 2, ffi_calls }
+        let (import_runs, warmup_calls, calls, bulk_users, throttled_users, ffi_calls) =
+            if options.quick { (3, 200, 100, 1000, 1500, 100_000) } else { (11, 1000, 1000, 10_000, 5000, 1_000_000) };
+        Self { import_runs, warmup_calls, calls, bulk_users, throttled_users, throttle_requests: 1000, throttle_window_seconds: 2, ffi_calls }
     }
 
     /// The throttled emulator's `mgpresence serve` arguments.
@@ -47,6 +48,7 @@ impl BenchSizes {
     /// Measure-MgPresence.ps1's parameters.
     fn script_arguments(&self) -> Vec<String> {
         [
+            ("-WarmupCalls", self.warmup_calls),
             ("-Calls", self.calls),
             ("-BulkUsers", self.bulk_users),
             ("-ThrottledUsers", self.throttled_users),
