@@ -123,12 +123,18 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
     let manifest = session.built.module_dir.join("MgPresence.psd1");
     let started = Instant::now();
 
-    // Import: interleaved so that drift affects both sides alike.
+    // Import: interleaved so that drift affects both sides alike, after two unmeasured runs of each (as hyperfine's
+    // --warmup): the first runs after a build read freshly written files and wait for the build's disk writes.
     println!("xtask bench: import, {} runs each", sizes.import_runs);
+    let import = format!("Import-Module '{}'", manifest.display());
     let (mut bare, mut with_module) = (Vec::new(), Vec::new());
-    for _ in 0..sizes.import_runs {
-        bare.push(run_measured(session.pwsh.command().args(["-Command", ""]))?);
-        with_module.push(run_measured(session.pwsh.command().arg("-Command").arg(format!("Import-Module '{}'", manifest.display())))?);
+    for run in 0..sizes.import_runs + 2 {
+        let bare_run = run_measured(session.pwsh.command().args(["-Command", ""]))?;
+        let module_run = run_measured(session.pwsh.command().args(["-Command", import.as_str()]))?;
+        if run >= 2 {
+            bare.push(bare_run);
+            with_module.push(module_run);
+        }
     }
     let wall = |runs: &[ProcessCost]| median(runs.iter().map(|r| r.wall_ms).collect());
     let rss = |runs: &[ProcessCost]| runs.iter().map(|r| r.peak_rss_mb).collect::<Option<Vec<_>>>().map(median);
