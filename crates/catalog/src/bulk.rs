@@ -60,11 +60,10 @@ impl BulkAction {
         let expanded = cmdlet.parameter_sets().iter().any(|s| s.name == set && s.body == BodyMode::Expanded);
         if expanded {
             for p in cmdlet.parameters() {
-                if matches!(p.role, ParameterRole::BodyMember { .. }) {
-                    if let Some(v) = field(item, &p.name).or_else(|| field(common, &p.name)) {
+                if matches!(p.role, ParameterRole::BodyMember { .. })
+                    && let Some(v) = field(item, &p.name).or_else(|| field(common, &p.name)) {
                         bound.insert(p.name, v);
                     }
-                }
             }
         }
         bound

@@ -101,15 +101,14 @@ pub fn check_set_presence(body: &SetPresenceRequest) -> Result<(), RuleViolation
     require(&body.activity, "activity", ACTION, REQUIRED)?;
     let pair = (body.availability.expect("checked"), body.activity.expect("checked"));
     check_pair(pair, SESSION_PRESENCE_PAIRS, ACTION)?;
-    if let Some(d) = body.expiration_duration {
-        if !SESSION_EXPIRATION_RANGE.contains(d) {
+    if let Some(d) = body.expiration_duration
+        && !SESSION_EXPIRATION_RANGE.contains(d) {
             return Err(RuleViolation::ExpirationDurationOutOfRange {
                 value: d,
                 min: SESSION_EXPIRATION_RANGE.min,
                 max: SESSION_EXPIRATION_RANGE.max,
             });
         }
-    }
     Ok(())
 }
 
@@ -140,8 +139,8 @@ pub fn check_set_status_message(body: &SetStatusMessageRequest) -> Result<(), Ru
     const ACTION: &str = "setStatusMessage";
     require(&body.status_message, "statusMessage", ACTION, "statusMessage")?;
     let message = body.status_message.as_ref().expect("checked");
-    if let Some(content_type) = message.message.as_ref().and_then(|m| m.content_type.as_deref()) {
-        if !content_type.eq_ignore_ascii_case("text") {
+    if let Some(content_type) = message.message.as_ref().and_then(|m| m.content_type.as_deref())
+        && !content_type.eq_ignore_ascii_case("text") {
             return Err(RuleViolation::UnsupportedValue {
                 property: "statusMessage.message.contentType",
                 value: content_type.to_owned(),
@@ -149,7 +148,6 @@ pub fn check_set_status_message(body: &SetStatusMessageRequest) -> Result<(), Ru
                 valid: "text",
             });
         }
-    }
     if let Some(expiry) = &message.expiry_date_time {
         let Some(date_time) = expiry.date_time.as_deref().filter(|d| !d.trim().is_empty()) else {
             return Err(RuleViolation::MissingProperty { property: "statusMessage.expiryDateTime.dateTime", action: ACTION, required: "a dateTime in expiryDateTime" });

@@ -50,11 +50,10 @@ pub fn pwsh(root: &Path) -> Result<Pwsh> {
         let version = version_of(&program).with_context(|| format!("MGPRESENCE_PWSH={} does not run", program.display()))?;
         return Ok(Pwsh { program, description: format!("PowerShell {version} (MGPRESENCE_PWSH)") });
     }
-    if let Some(program) = on_path("pwsh") {
-        if let Some(version) = version_of(&program).filter(|v| at_least_7_4(v)) {
+    if let Some(program) = on_path("pwsh")
+        && let Some(version) = version_of(&program).filter(|v| at_least_7_4(v)) {
             return Ok(Pwsh { description: format!("PowerShell {version} ({})", program.display()), program });
         }
-    }
     let tool_dir = root.join("out/tools/pwsh-tool");
     let tool = tool_dir.join("pwsh");
     if !tool.is_file() {
