@@ -47,6 +47,9 @@ namespace MgPresence.Runtime
             }
             if (result.Error is not null)
             {
+                // What earlier pages of -All brought is output before the error, as Microsoft's cmdlets write each
+                // page as it comes.
+                foreach (var item in OutputObjects.FromJsonArray(result.OutputJson)) cmdlet.WriteObject(item);
                 Fail(cmdlet, result.Error, result.Status, target);
                 return;
             }

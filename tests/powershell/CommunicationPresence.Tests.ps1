@@ -18,6 +18,20 @@ Describe 'Get-MgCommunicationPresence list form' {
         foreach ($user in 'list-a', 'list-b', 'list-c') { Assert-True ($ids -contains $user) "$user is listed" }
     }
 
+    It '-All outputs the pages it read before a later page fails, then the error' {
+        foreach ($user in 'list-a', 'list-b', 'list-c') {
+            Set-MgUserPresence -UserId $user -SessionId $appId -Availability Away -Activity Away
+        }
+        Clear-EmulatorRequest
+        Add-EmulatorFault @{ method = 'GET'; pathContains = 'skip='; status = 500; code = 'InternalServerError'; message = 'Page two is gone.'; times = 1 }
+        $errors = $null
+        $read = @(Get-MgCommunicationPresence -All -PageSize 2 -ErrorVariable errors -ErrorAction SilentlyContinue)
+        Assert-Equal 2 $read.Count 'the first page is kept'
+        Assert-Equal 1 @($errors).Count
+        Assert-Like '*Page two is gone.*' "$($errors[0])"
+        Assert-Equal 2 (Get-EmulatorRequest).Count
+    }
+
     It '-Top without -All reads one page' {
         $page = @(Get-MgCommunicationPresence -Top 2)
         Assert-Equal 2 $page.Count

@@ -54,7 +54,8 @@ pub struct Fault {
     /// Only requests with this method (any when absent).
     #[serde(default)]
     pub method: Option<String>,
-    /// Only requests whose path contains this text (any when absent).
+    /// Only requests whose path, or path and query (`/v1.0/communications/presences?$skip=2`), contain this text
+    /// (any when absent).
     #[serde(default)]
     pub path_contains: Option<String>,
     pub status: u16,
@@ -69,9 +70,9 @@ pub struct Fault {
 }
 
 impl Fault {
-    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+    pub(crate) fn matches(&self, method: &str, path_and_query: &str) -> bool {
         self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
+            && self.path_contains.as_deref().is_none_or(|p| path_and_query.contains(p))
             && self.times != Some(0)
     }
 }
@@ -111,7 +112,8 @@ pub async fn graph_middleware(State(state): State<Arc<AppState>>, request: Reque
         retry_after: None,
     });
 
-    let mut response = if let Some(fault) = state.take_fault(parts.method.as_str(), &path) {
+    let path_and_query = parts.uri.path_and_query().map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
+    let mut response = if let Some(fault) = state.take_fault(parts.method.as_str(), &path_and_query) {
         GraphFailure {
             status: StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code: fault.code,

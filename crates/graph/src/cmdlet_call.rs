@@ -67,6 +67,8 @@ pub async fn run(
     let send = SendOptions { proxy: call.proxy.clone(), trace: options.trace, user_agent_suffix: options.user_agent_suffix.clone() };
     let mut result = CmdletCallResult::default();
     let mut request = call.request.clone();
+    // The next links followed so far: a link seen twice would read the same pages forever.
+    let mut followed = std::collections::HashSet::new();
     loop {
         let response = match client.send(&request, &send).await {
             Ok(r) => r,
@@ -92,6 +94,15 @@ pub async fn run(
         let next = body.as_ref().and_then(|b| b.get("@odata.nextLink")).and_then(Value::as_str).filter(|_| call.all_pages);
         match next {
             None => return result,
+            Some(link) if !followed.insert(link.to_owned()) => {
+                result.error = Some(CmdletError {
+                    error_id: "NextLinkLoop".to_owned(),
+                    message: "The service returned a next page link it had already returned; -All stopped there instead of reading the same pages forever.".to_owned(),
+                    category: ErrorCategory::InvalidData,
+                    terminating: false,
+                });
+                return result;
+            }
             Some(link) => match next_page(client, &request, link) {
                 Ok(next) => request = next,
                 Err(e) => {
