@@ -110,20 +110,7 @@ fn the_native_library_serves_a_whole_cmdlet_call() {
     assert_eq!(refused.error.error_id.as_str(), "UnsupportedPresenceCombination");
     assert_eq!(refused.error.category.as_str(), "InvalidArgument");
 
-    let added = ok(unsafe {
-        symbol::<AddEnvironment>("graph_session_add_environment")(
-            session,
-            EnvironmentRequest { name: text("Emulator"), graph_endpoint: text(&emulator.url), azure_ad_endpoint: text(&emulator.url) },
-        )
-    });
-    assert_eq!(added.error_id.as_str(), "");
-    let connected = ok(unsafe {
-        symbol::<Connect>("graph_session_connect")(
-            session,
-            ConnectRequest { environment: text("emulator"), timeout_seconds: 30, ..connect_request(text("secret-token-value")) },
-        )
-    });
-    assert_eq!(connected.error_id.as_str(), "", "{}", connected.message.as_str());
+    connect_to_emulator(session, &emulator.url, "emulator", "secret-token-value");
 
     let outcome = ok(unsafe { invoke(session, call("Set-MgUserPresence", "SetExpanded", bound)) });
     assert_eq!(outcome.error.error_id.as_str(), "", "{}", outcome.error.message.as_str());
@@ -202,6 +189,22 @@ fn connect_request(access_token: ffi::String) -> ConnectRequest {
 
 fn bulk_call(action: ffi::String, common: ffi::String, items: ffi::String) -> BulkCall {
     BulkCall { action, beta: 0, common_json: common, items_json: items, concurrency: 4 }
+}
+
+/// Adds the emulator at `url` as the environment "Emulator" and connects `session` to it (by `environment`, compared
+/// case-insensitively) with an access token.
+fn connect_to_emulator(session: SessionHandle, url: &str, environment: &str, token: &str) {
+    let added = ok(unsafe {
+        symbol::<AddEnvironment>("graph_session_add_environment")(
+            session,
+            EnvironmentRequest { name: text("Emulator"), graph_endpoint: text(url), azure_ad_endpoint: text(url) },
+        )
+    });
+    assert_eq!(added.error_id.as_str(), "");
+    let connected = ok(unsafe {
+        symbol::<Connect>("graph_session_connect")(session, ConnectRequest { environment: text(environment), timeout_seconds: 30, ..connect_request(text(token)) })
+    });
+    assert_eq!(connected.error_id.as_str(), "", "{}", connected.message.as_str());
 }
 
 fn new_session() -> SessionHandle {
@@ -391,17 +394,7 @@ fn calls_racing_a_destroy_finish_or_get_invalid_handle() {
 fn calls_from_several_threads_at_once_are_all_sent() {
     let emulator = BackgroundEmulator::start(EmulatorConfig::default()).unwrap();
     let session = new_session();
-    let added = ok(unsafe {
-        symbol::<AddEnvironment>("graph_session_add_environment")(
-            session,
-            EnvironmentRequest { name: text("Emulator"), graph_endpoint: text(&emulator.url), azure_ad_endpoint: text(&emulator.url) },
-        )
-    });
-    assert_eq!(added.error_id.as_str(), "");
-    let connected = ok(unsafe {
-        symbol::<Connect>("graph_session_connect")(session, ConnectRequest { environment: text("Emulator"), timeout_seconds: 30, ..connect_request(text("token")) })
-    });
-    assert_eq!(connected.error_id.as_str(), "", "{}", connected.message.as_str());
+    connect_to_emulator(session, &emulator.url, "Emulator", "token");
     let workers: Vec<_> = (0..6)
         .map(|worker| {
             std::thread::spawn(move || {
