@@ -49,7 +49,7 @@ namespace MgPresence.Runtime
             {
                 // What earlier pages of -All brought is output before the error, as Microsoft's cmdlets write each
                 // page as it comes.
-                foreach (var item in OutputObjects.FromJsonArray(result.OutputJson)) cmdlet.WriteObject(item);
+                WriteOutput(cmdlet, result);
                 Fail(cmdlet, result.Error, result.Status, target);
                 return;
             }
@@ -64,6 +64,11 @@ namespace MgPresence.Runtime
                 var countName = result.CountVariable.Contains(':') ? result.CountVariable : "global:" + result.CountVariable;
                 cmdlet.SessionState.PSVariable.Set(new PSVariable(countName, result.Count));
             }
+            WriteOutput(cmdlet, result);
+        }
+
+        private static void WriteOutput(PSCmdlet cmdlet, CallResult result)
+        {
             foreach (var item in OutputObjects.FromJsonArray(result.OutputJson)) cmdlet.WriteObject(item);
         }
 

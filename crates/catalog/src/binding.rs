@@ -194,9 +194,10 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
             let mut loose = Map::new();
             for p in params.iter().filter(in_set) {
                 if let ParameterRole::BodyMember { wire_name } = &p.role
-                    && let Some(v) = lookup(bound, &p.name) {
-                        loose.insert(wire_name.clone(), v.clone());
-                    }
+                    && let Some(v) = lookup(bound, &p.name)
+                {
+                    loose.insert(wire_name.clone(), v.clone());
+                }
             }
             if let Some(extra) = lookup(bound, "AdditionalProperties") {
                 let Value::Object(extra) = extra else {
@@ -232,9 +233,10 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
     }
     let all_pages = set.list && is_set(lookup(bound, "All"));
     if all_pages && !query.iter().any(|(k, _)| k == "$top")
-        && let Some(size) = lookup(bound, "PageSize").and_then(text_of) {
-            query.push(("$top".to_owned(), size));
-        }
+        && let Some(size) = lookup(bound, "PageSize").and_then(text_of)
+    {
+        query.push(("$top".to_owned(), size));
+    }
     let count_variable = if set.list { lookup(bound, "CountVariable").and_then(text_of).filter(|v| !v.is_empty()) } else { None };
     if count_variable.is_some() {
         query.push(("$count".to_owned(), "true".to_owned()));

@@ -61,9 +61,10 @@ impl BulkAction {
         if expanded {
             for p in cmdlet.parameters() {
                 if matches!(p.role, ParameterRole::BodyMember { .. })
-                    && let Some(v) = field(item, &p.name).or_else(|| field(common, &p.name)) {
-                        bound.insert(p.name, v);
-                    }
+                    && let Some(v) = field(item, &p.name).or_else(|| field(common, &p.name))
+                {
+                    bound.insert(p.name, v);
+                }
             }
         }
         bound

@@ -502,14 +502,16 @@ fn property_type_of(root: &Value, prop: &Value) -> PropertyType {
 /// Follows a local `$ref` (`#/$defs/Name`), and the first non-null arm of an `anyOf`/`oneOf`.
 fn resolve_ref<'a>(root: &'a Value, prop: &'a Value) -> &'a Value {
     if let Some(reference) = prop.get("$ref").and_then(Value::as_str)
-        && let Some(target) = reference.strip_prefix('#').and_then(|p| root.pointer(p)) {
-            return resolve_ref(root, target);
-        }
+        && let Some(target) = reference.strip_prefix('#').and_then(|p| root.pointer(p))
+    {
+        return resolve_ref(root, target);
+    }
     for key in ["anyOf", "oneOf"] {
         if let Some(arms) = prop.get(key).and_then(Value::as_array)
-            && let Some(arm) = arms.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null")) {
-                return resolve_ref(root, arm);
-            }
+            && let Some(arm) = arms.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+        {
+            return resolve_ref(root, arm);
+        }
     }
     prop
 }

@@ -102,13 +102,14 @@ pub fn check_set_presence(body: &SetPresenceRequest) -> Result<(), RuleViolation
     let pair = (body.availability.expect("checked"), body.activity.expect("checked"));
     check_pair(pair, SESSION_PRESENCE_PAIRS, ACTION)?;
     if let Some(d) = body.expiration_duration
-        && !SESSION_EXPIRATION_RANGE.contains(d) {
-            return Err(RuleViolation::ExpirationDurationOutOfRange {
-                value: d,
-                min: SESSION_EXPIRATION_RANGE.min,
-                max: SESSION_EXPIRATION_RANGE.max,
-            });
-        }
+        && !SESSION_EXPIRATION_RANGE.contains(d)
+    {
+        return Err(RuleViolation::ExpirationDurationOutOfRange {
+            value: d,
+            min: SESSION_EXPIRATION_RANGE.min,
+            max: SESSION_EXPIRATION_RANGE.max,
+        });
+    }
     Ok(())
 }
 
@@ -140,14 +141,15 @@ pub fn check_set_status_message(body: &SetStatusMessageRequest) -> Result<(), Ru
     require(&body.status_message, "statusMessage", ACTION, "statusMessage")?;
     let message = body.status_message.as_ref().expect("checked");
     if let Some(content_type) = message.message.as_ref().and_then(|m| m.content_type.as_deref())
-        && !content_type.eq_ignore_ascii_case("text") {
-            return Err(RuleViolation::UnsupportedValue {
-                property: "statusMessage.message.contentType",
-                value: content_type.to_owned(),
-                action: ACTION,
-                valid: "text",
-            });
-        }
+        && !content_type.eq_ignore_ascii_case("text")
+    {
+        return Err(RuleViolation::UnsupportedValue {
+            property: "statusMessage.message.contentType",
+            value: content_type.to_owned(),
+            action: ACTION,
+            valid: "text",
+        });
+    }
     if let Some(expiry) = &message.expiry_date_time {
         let Some(date_time) = expiry.date_time.as_deref().filter(|d| !d.trim().is_empty()) else {
             return Err(RuleViolation::MissingProperty { property: "statusMessage.expiryDateTime.dateTime", action: ACTION, required: "a dateTime in expiryDateTime" });

@@ -9,9 +9,12 @@
 //! carries the pair in the table's spelling. setPresence's other rule, an expiration in PT5M..=PT4H (§1.3), is
 //! checked the same way.
 
+mod spec_pairs;
+
 use mgpresence_domain::BodyKind;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use spec_pairs::{SET_PRESENCE_PAIRS, SET_USER_PREFERRED_PRESENCE_PAIRS};
 
 /// §3.1: the older/beta PascalCase list and the current v1.0 list (which includes activity-like values).
 const SPEC_AVAILABILITY_VALUES: &[&str] = &[
@@ -26,25 +29,6 @@ const SPEC_ACTIVITY_VALUES: &[&str] = &[
     "Available", "Away", "BeRightBack", "Busy", "DoNotDisturb", "InACall", "InAConferenceCall", "Inactive", "InAMeeting",
     "Offline", "OffWork", "OutOfOffice", "PresenceUnknown", "Presenting", "UrgentInterruptionsOnly", "available", "away",
     "beRightBack", "busy", "doNotDisturb", "offline", "outOfOffice", "presenceUnknown", "AvailableInactive", "Focusing",
-];
-
-/// §3.3, "setPresence — supported (availability, activity) pairs".
-const SET_PRESENCE_PAIRS: &[(&str, &str)] = &[
-    ("Available", "Available"),
-    ("Busy", "InACall"),
-    ("Busy", "InAConferenceCall"),
-    ("Away", "Away"),
-    ("DoNotDisturb", "Presenting"),
-];
-
-/// §3.4, "setUserPreferredPresence — supported pairs".
-const SET_USER_PREFERRED_PRESENCE_PAIRS: &[(&str, &str)] = &[
-    ("Available", "Available"),
-    ("Busy", "Busy"),
-    ("DoNotDisturb", "DoNotDisturb"),
-    ("BeRightBack", "BeRightBack"),
-    ("Away", "Away"),
-    ("Offline", "OffWork"),
 ];
 
 /// The pair of the table that (availability, activity) names, compared case-insensitively.

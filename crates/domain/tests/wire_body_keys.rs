@@ -11,10 +11,13 @@
 //! Documented members and their order are written here from graph-presence-api.md §1.3–§1.9 and §2 (body
 //! parameters and complex types); valid values from §3.3, §3.4 (pairs), §1.3 (PT5M..PT4H), §1.7, §1.8.
 
+mod spec_pairs;
+
 use mgpresence_domain::BodyKind;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use serde_json::{Map, Number, Value};
+use spec_pairs::{SET_PRESENCE_PAIRS, SET_USER_PREFERRED_PRESENCE_PAIRS};
 
 /// What one documented member of a generated body is.
 #[derive(Debug, Clone)]
@@ -24,18 +27,6 @@ enum Slot {
     Null,
     Given { value: Value, wire: Value },
 }
-
-/// §3.3 and §3.4.
-const SET_PRESENCE_PAIRS: &[(&str, &str)] =
-    &[("Available", "Available"), ("Busy", "InACall"), ("Busy", "InAConferenceCall"), ("Away", "Away"), ("DoNotDisturb", "Presenting")];
-const PREFERRED_PAIRS: &[(&str, &str)] = &[
-    ("Available", "Available"),
-    ("Busy", "Busy"),
-    ("DoNotDisturb", "DoNotDisturb"),
-    ("BeRightBack", "BeRightBack"),
-    ("Away", "Away"),
-    ("Offline", "OffWork"),
-];
 
 fn random_casing(name: &str, mask: u64) -> String {
     name.chars().enumerate().map(|(i, c)| if mask >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect()
@@ -203,7 +194,7 @@ fn body_of(kind: BodyKind) -> BoxedStrategy<(Map<String, Value>, Map<String, Val
             })
             .boxed(),
         BodyKind::ClearPresence => object_of(vec![("sessionId", text(non_blank_text()))]),
-        BodyKind::SetUserPreferredPresence => proptest::sample::select(PREFERRED_PAIRS)
+        BodyKind::SetUserPreferredPresence => proptest::sample::select(SET_USER_PREFERRED_PRESENCE_PAIRS)
             .prop_flat_map(|(availability, activity)| {
                 object_of(vec![
                     ("availability", enumeration(availability)),

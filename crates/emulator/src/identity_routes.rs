@@ -82,33 +82,27 @@ async fn token(
     State(state): Shared,
     tenant: Result<Path<String>, PathRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let form = match tenant_form(&state, tenant, form) {
-        Ok(form) => form,
-        Err(answer) => return answer,
-    };
-    match state.identity.token(&form, state.clock.now()) {
+) -> Result<Response, Response> {
+    let form = tenant_form(&state, tenant, form)?;
+    Ok(match state.identity.token(&form, state.clock.now()) {
         Ok(t) => Json(t).into_response(),
         Err(e) => oauth_error(e),
-    }
+    })
 }
 
 async fn device_code(
     State(state): Shared,
     tenant: Result<Path<String>, PathRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let form = match tenant_form(&state, tenant, form) {
-        Ok(form) => form,
-        Err(answer) => return answer,
-    };
+) -> Result<Response, Response> {
+    let form = tenant_form(&state, tenant, form)?;
     let client_id = form.get("client_id").map(String::as_str).unwrap_or_default();
     let scope = form.get("scope").map(String::as_str).unwrap_or_default();
     let verification = format!("{}/devicelogin", state.base_url);
-    match state.identity.start_device_code(client_id, scope, &verification, state.clock.now()) {
+    Ok(match state.identity.start_device_code(client_id, scope, &verification, state.clock.now()) {
         Ok(v) => Json(v).into_response(),
         Err(e) => oauth_error(e),
-    }
+    })
 }
 
 /// The managed identity token shape (expires_on in seconds since the epoch, as text).

@@ -302,13 +302,14 @@ fn store_failure(e: StoreError) -> GraphFailure {
 /// Reads an action body: JSON content, an object, checked by the domain rules, then typed.
 fn read_body<T: serde::de::DeserializeOwned>(kind: BodyKind, headers: &HeaderMap, body: &[u8]) -> Result<T, GraphFailure> {
     if let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
-        && !content_type.to_ascii_lowercase().starts_with("application/json") {
-            return Err(GraphFailure::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UnsupportedMediaType",
-                format!("The content type '{content_type}' is not supported; send application/json."),
-            ));
-        }
+        && !content_type.to_ascii_lowercase().starts_with("application/json")
+    {
+        return Err(GraphFailure::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!("The content type '{content_type}' is not supported; send application/json."),
+        ));
+    }
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(GraphFailure::bad_request("Empty Payload. JSON content expected."));
     }

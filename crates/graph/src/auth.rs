@@ -183,9 +183,10 @@ impl TokenProvider {
             return Ok(token.clone());
         }
         if let Some(cached) = self.cache.lock().expect("token cache lock").clone()
-            && cached.expires_at > SystemTime::now() + REFRESH_MARGIN {
-                return Ok(cached.token);
-            }
+            && cached.expires_at > SystemTime::now() + REFRESH_MARGIN
+        {
+            return Ok(cached.token);
+        }
         let fresh = self.fetch(http).await?;
         *self.cache.lock().expect("token cache lock") = Some(fresh.clone());
         Ok(fresh.token)

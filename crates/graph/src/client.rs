@@ -239,9 +239,10 @@ impl GraphClient {
             HeaderValue::from_str(&format!("mgpresence/{}", env!("CARGO_PKG_VERSION"))).expect("valid header"),
         );
         if let Some(suffix) = &options.user_agent_suffix
-            && let Ok(agent) = HeaderValue::from_str(&format!("{} {suffix}", self.config.user_agent)) {
-                headers.insert(reqwest::header::USER_AGENT, agent);
-            }
+            && let Ok(agent) = HeaderValue::from_str(&format!("{} {suffix}", self.config.user_agent))
+        {
+            headers.insert(reqwest::header::USER_AGENT, agent);
+        }
         let body = request.body.as_ref().map(|b| serde_json::to_vec(b).expect("JSON values serialize"));
         if body.is_some() {
             headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -51,9 +51,10 @@ pub fn pwsh(root: &Path) -> Result<Pwsh> {
         return Ok(Pwsh { program, description: format!("PowerShell {version} (MGPRESENCE_PWSH)") });
     }
     if let Some(program) = on_path("pwsh")
-        && let Some(version) = version_of(&program).filter(|v| at_least_7_4(v)) {
-            return Ok(Pwsh { description: format!("PowerShell {version} ({})", program.display()), program });
-        }
+        && let Some(version) = version_of(&program).filter(|v| at_least_7_4(v))
+    {
+        return Ok(Pwsh { description: format!("PowerShell {version} ({})", program.display()), program });
+    }
     let tool_dir = root.join("out/tools/pwsh-tool");
     let tool = tool_dir.join("pwsh");
     if !tool.is_file() {
