@@ -5,46 +5,15 @@
 
 function Get-MgUserPresence {
 <#
-.SYNOPSIS
-Get a user's presence information.
-.DESCRIPTION
-Get a user's presence information.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER ExpandProperty
-Expand related entities
-.PARAMETER Property
-Select properties to be returned
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Get-MgUserPresence -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/get-mguserpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'Get', PositionalBinding = $false)]
     param(
-        [Parameter(ParameterSetName = 'Get', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Get', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
@@ -55,25 +24,25 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
         [Alias('Select')]
         [string[]] $Property,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -87,60 +56,17 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
 
 function Update-MgUserPresence {
 <#
-.SYNOPSIS
-Update the navigation property presence in users.
-.DESCRIPTION
-Update the navigation property presence in users.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER Id
-The user's object ID.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER Availability
-The base presence information.
-.PARAMETER OutOfOfficeSettings
-outOfOfficeSettings
-.PARAMETER StatusMessage
-presenceStatusMessage
-.PARAMETER WorkLocation
-userWorkLocation
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Update-MgUserPresence -UserId $userId -BodyParameter @{ availability = 'Busy' }
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/update-mguserpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'UpdateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Update', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Update', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
@@ -149,10 +75,12 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
@@ -171,29 +99,29 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Update', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Update', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -207,44 +135,15 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
 
 function Remove-MgUserPresence {
 <#
-.SYNOPSIS
-Delete navigation property presence for users.
-.DESCRIPTION
-Delete navigation property presence for users.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER IfMatch
-ETag
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Remove-MgUserPresence -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/remove-mguserpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Delete', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Delete', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Delete', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
@@ -253,25 +152,25 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -285,60 +184,17 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
 
 function Set-MgUserPresence {
 <#
-.SYNOPSIS
-Set the state of a user's presence session as an application.
-.DESCRIPTION
-Set the availability and activity status in a presence session of an application for a user. The session expires after -ExpirationDuration (5 minutes to 4 hours; 5 minutes when omitted).
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER SessionId
-The ID of the application's presence session (the application's client ID).
-.PARAMETER Availability
-The base presence information.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER ExpirationDuration
-How long the presence session stays valid; PT5M to PT4H, 5 minutes when omitted.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgUserPresence -UserId $userId -SessionId $clientId -Availability Available -Activity Available -ExpirationDuration (New-TimeSpan -Hours 1)
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mguserpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -347,10 +203,12 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetPresenceValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetPresenceValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -361,32 +219,32 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -400,54 +258,17 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
 
 function Clear-MgUserPresence {
 <#
-.SYNOPSIS
-Clear the application's presence session for a user. If it was the user's only presence session, the user's presence changes to Offline/Offline.
-.DESCRIPTION
-Clear the application's presence session for a user. If it was the user's only presence session, the user's presence changes to Offline/Offline.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER SessionId
-The ID of the presence session to clear (the application's client ID).
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgUserPresence -UserId $userId -SessionId $clientId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mguserpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'ClearExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'ClearExpanded')]
@@ -458,32 +279,32 @@ https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-1.0
         [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -497,66 +318,27 @@ https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-1.0
 
 function Set-MgUserPresenceUserPreferredPresence {
 <#
-.SYNOPSIS
-Set the preferred availability and activity status for a user. The preferred presence shows while the user has at least one presence session.
-.DESCRIPTION
-Set the preferred availability and activity status for a user. The preferred presence shows while the user has at least one presence session.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER Availability
-The preferred availability.
-.PARAMETER Activity
-The preferred activity.
-.PARAMETER ExpirationDuration
-How long the preferred presence stays; 1 day for DoNotDisturb/Busy and 7 days otherwise when omitted.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgUserPresenceUserPreferredPresence -UserId $userId -Availability DoNotDisturb -Activity DoNotDisturb -ExpirationDuration (New-TimeSpan -Hours 8)
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mguserpresenceuserpreferredpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetUserPreferredPresenceValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetUserPreferredPresenceValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -567,32 +349,32 @@ https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=gra
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -606,68 +388,39 @@ https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=gra
 
 function Clear-MgUserPresenceUserPreferredPresence {
 <#
-.SYNOPSIS
-Clear the preferred availability and activity status for a user.
-.DESCRIPTION
-Clear the preferred availability and activity status for a user.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgUserPresenceUserPreferredPresence -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mguserpresenceuserpreferredpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -681,54 +434,17 @@ https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=g
 
 function Set-MgUserPresenceStatusMessage {
 <#
-.SYNOPSIS
-Set a presence status message for a user. An optional expiration date and time can be supplied.
-.DESCRIPTION
-Set a presence status message for a user. An optional expiration date and time can be supplied.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER StatusMessage
-The status message to set.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgUserPresenceStatusMessage -UserId $userId -StatusMessage @{ message = @{ content = 'In a workshop'; contentType = 'text' } }
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mguserpresencestatusmessage
-.LINK
-https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -739,32 +455,32 @@ https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -778,56 +494,17 @@ https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-
 
 function Set-MgUserPresenceAutomaticLocation {
 <#
-.SYNOPSIS
-Update the automatic work location for a user.
-.DESCRIPTION
-Update the automatic work location for a user.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PlaceId
-Identifier of the place, if applicable.
-.PARAMETER WorkLocationType
-The work location type: office, remote or timeOff.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgUserPresenceAutomaticLocation -UserId $userId -WorkLocationType office -PlaceId $placeId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mguserpresenceautomaticlocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -842,32 +519,32 @@ https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-r
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -881,56 +558,17 @@ https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-r
 
 function Set-MgUserPresenceManualLocation {
 <#
-.SYNOPSIS
-Set the manual work location signal for a user; it overrides the automatic and scheduled signals.
-.DESCRIPTION
-Set the manual work location signal for a user; it overrides the automatic and scheduled signals.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PlaceId
-Identifier of the place, if applicable.
-.PARAMETER WorkLocationType
-The work location type: office, remote or timeOff.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgUserPresenceManualLocation -UserId $userId -WorkLocationType remote
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mguserpresencemanuallocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -945,32 +583,32 @@ https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -984,68 +622,39 @@ https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest
 
 function Clear-MgUserPresenceAutomaticLocation {
 <#
-.SYNOPSIS
-Clear the automatic work location signal for a user.
-.DESCRIPTION
-Clear the automatic work location signal for a user.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgUserPresenceAutomaticLocation -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mguserpresenceautomaticlocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1059,68 +668,39 @@ https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph
 
 function Clear-MgUserPresenceLocation {
 <#
-.SYNOPSIS
-Clear the manual and automatic work location signals for a user, for the current date.
-.DESCRIPTION
-Clear the manual and automatic work location signals for a user, for the current date.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgUserPresenceLocation -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mguserpresencelocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1134,62 +714,15 @@ https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-1.0
 
 function Get-MgCommunicationPresence {
 <#
-.SYNOPSIS
-Get a user's presence information.
-.DESCRIPTION
-Get a user's presence information (-PresenceId), or list the presences of communications (the default List set, with -Filter, -Top, -All and -CountVariable).
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER ExpandProperty
-Expand related entities
-.PARAMETER Property
-Select properties to be returned
-.PARAMETER Filter
-Filter items by property values
-.PARAMETER Search
-Search items by search phrases
-.PARAMETER Skip
-Skip the first n items
-.PARAMETER Sort
-Order items by property values
-.PARAMETER Top
-Show only the first n items
-.PARAMETER PageSize
-Sets the page size of results.
-.PARAMETER All
-List all pages.
-.PARAMETER CountVariable
-Specifies a count of the total number of items in a collection. By default, this variable will be set in the global scope.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Get-MgCommunicationPresence -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/get-mgcommunicationpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'List', PositionalBinding = $false)]
     param(
-        [Parameter(ParameterSetName = 'Get', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Get', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
@@ -1227,25 +760,25 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
         [Alias('CV')]
         [string] $CountVariable,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1259,30 +792,7 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-1.0
 
 function Get-MgCommunicationPresenceCount {
 <#
-.SYNOPSIS
-Get the number of the resource.
-.DESCRIPTION
-Get the number of the resource.
-.PARAMETER Filter
-Filter items by property values
-.PARAMETER Search
-Search items by search phrases
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Get-MgCommunicationPresenceCount
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Int32
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/get-mgcommunicationpresencecount
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Int32])]
     [CmdletBinding(DefaultParameterSetName = 'Get', PositionalBinding = $false)]
@@ -1293,25 +803,25 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
         [Parameter()]
         [string] $Search,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1325,36 +835,7 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
 
 function Get-MgCommunicationPresenceByUserId {
 <#
-.SYNOPSIS
-Get the presence information for multiple users (at most 650 ids per call).
-.DESCRIPTION
-Get the presence information for multiple users (at most 650 ids per call).
-.PARAMETER Ids
-The user object IDs (at most 650).
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Get-MgCommunicationPresenceByUserId -Ids $userId1, $userId2
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/get-mgcommunicationpresencebyuserid
-.LINK
-https://learn.microsoft.com/graph/api/cloudcommunications-getpresencesbyuserid?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'GetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
@@ -1365,28 +846,28 @@ https://learn.microsoft.com/graph/api/cloudcommunications-getpresencesbyuserid?v
         [Parameter(ParameterSetName = 'GetExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Get', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Get', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1400,44 +881,7 @@ https://learn.microsoft.com/graph/api/cloudcommunications-getpresencesbyuserid?v
 
 function New-MgCommunicationPresence {
 <#
-.SYNOPSIS
-Create new navigation property to presences for communications.
-.DESCRIPTION
-Create new navigation property to presences for communications.
-.PARAMETER Id
-The user's object ID.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER Availability
-The base presence information.
-.PARAMETER OutOfOfficeSettings
-outOfOfficeSettings
-.PARAMETER StatusMessage
-presenceStatusMessage
-.PARAMETER WorkLocation
-userWorkLocation
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-New-MgCommunicationPresence -Id $userId -Availability Available -Activity Available
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/new-mgcommunicationpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'CreateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
@@ -1446,9 +890,11 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
         [string] $Id,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
@@ -1463,28 +909,28 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
         [Parameter(ParameterSetName = 'CreateExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Create', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Create', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1498,60 +944,17 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
 
 function Update-MgCommunicationPresence {
 <#
-.SYNOPSIS
-Update the navigation property presences in communications.
-.DESCRIPTION
-Update the navigation property presences in communications.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER Id
-The user's object ID.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER Availability
-The base presence information.
-.PARAMETER OutOfOfficeSettings
-outOfOfficeSettings
-.PARAMETER StatusMessage
-presenceStatusMessage
-.PARAMETER WorkLocation
-userWorkLocation
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Update-MgCommunicationPresence -PresenceId $userId -Availability Busy
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/update-mgcommunicationpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'UpdateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Update', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Update', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
@@ -1560,10 +963,12 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
@@ -1582,29 +987,29 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Update', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Update', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1618,44 +1023,15 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
 
 function Remove-MgCommunicationPresence {
 <#
-.SYNOPSIS
-Delete navigation property presences for communications.
-.DESCRIPTION
-Delete navigation property presences for communications.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER IfMatch
-ETag
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Remove-MgCommunicationPresence -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/remove-mgcommunicationpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Delete', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Delete', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Delete', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
@@ -1664,25 +1040,25 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1696,60 +1072,17 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunication
 
 function Set-MgCommunicationPresence {
 <#
-.SYNOPSIS
-Set the state of a user's presence session as an application.
-.DESCRIPTION
-Set the state of a user's presence session as an application.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER SessionId
-The ID of the application's presence session (the application's client ID).
-.PARAMETER Availability
-The base presence information.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER ExpirationDuration
-How long the presence session stays valid; PT5M to PT4H, 5 minutes when omitted.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgCommunicationPresence -PresenceId $userId -SessionId $clientId -Availability Busy -Activity InACall
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -1758,10 +1091,12 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetPresenceValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetPresenceValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -1772,32 +1107,32 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1811,54 +1146,17 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-1.0
 
 function Clear-MgCommunicationPresence {
 <#
-.SYNOPSIS
-Clear the application's presence session for a user.
-.DESCRIPTION
-Clear the application's presence session for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER SessionId
-The ID of the presence session to clear (the application's client ID).
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgCommunicationPresence -PresenceId $userId -SessionId $clientId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mgcommunicationpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'ClearExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'ClearExpanded')]
@@ -1869,32 +1167,32 @@ https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-1.0
         [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -1908,66 +1206,27 @@ https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-1.0
 
 function Set-MgCommunicationPresenceUserPreferredPresence {
 <#
-.SYNOPSIS
-Set the preferred availability and activity status for a user.
-.DESCRIPTION
-Set the preferred availability and activity status for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER Availability
-The preferred availability.
-.PARAMETER Activity
-The preferred activity.
-.PARAMETER ExpirationDuration
-How long the preferred presence stays; 1 day for DoNotDisturb/Busy and 7 days otherwise when omitted.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgCommunicationPresenceUserPreferredPresence -PresenceId $userId -Availability Busy -Activity Busy
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresenceuserpreferredpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetUserPreferredPresenceValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetUserPreferredPresenceValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -1978,32 +1237,32 @@ https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=gra
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2017,68 +1276,39 @@ https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=gra
 
 function Clear-MgCommunicationPresenceUserPreferredPresence {
 <#
-.SYNOPSIS
-Clear the preferred availability and activity status for a user.
-.DESCRIPTION
-Clear the preferred availability and activity status for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgCommunicationPresenceUserPreferredPresence -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mgcommunicationpresenceuserpreferredpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2092,54 +1322,17 @@ https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=g
 
 function Set-MgCommunicationPresenceStatusMessage {
 <#
-.SYNOPSIS
-Set a presence status message for a user.
-.DESCRIPTION
-Set a presence status message for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER StatusMessage
-The status message to set.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgCommunicationPresenceStatusMessage -PresenceId $userId -StatusMessage @{ message = @{ content = 'Back soon'; contentType = 'text' } }
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresencestatusmessage
-.LINK
-https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -2150,32 +1343,32 @@ https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2189,56 +1382,17 @@ https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-
 
 function Set-MgCommunicationPresenceAutomaticLocation {
 <#
-.SYNOPSIS
-Update the automatic work location for a user.
-.DESCRIPTION
-Update the automatic work location for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PlaceId
-Identifier of the place, if applicable.
-.PARAMETER WorkLocationType
-The work location type: office, remote or timeOff.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgCommunicationPresenceAutomaticLocation -PresenceId $userId -WorkLocationType office
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresenceautomaticlocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -2253,32 +1407,32 @@ https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-r
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2292,56 +1446,17 @@ https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-r
 
 function Set-MgCommunicationPresenceManualLocation {
 <#
-.SYNOPSIS
-Set the manual work location signal for a user.
-.DESCRIPTION
-Set the manual work location signal for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PlaceId
-Identifier of the place, if applicable.
-.PARAMETER WorkLocationType
-The work location type: office, remote or timeOff.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgCommunicationPresenceManualLocation -PresenceId $userId -WorkLocationType timeOff
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/set-mgcommunicationpresencemanuallocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -2356,32 +1471,32 @@ https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2395,68 +1510,39 @@ https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest
 
 function Clear-MgCommunicationPresenceAutomaticLocation {
 <#
-.SYNOPSIS
-Clear the automatic work location signal for a user.
-.DESCRIPTION
-Clear the automatic work location signal for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgCommunicationPresenceAutomaticLocation -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mgcommunicationpresenceautomaticlocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2470,68 +1556,39 @@ https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph
 
 function Clear-MgCommunicationPresenceLocation {
 <#
-.SYNOPSIS
-Clear the manual and automatic work location signals for a user, for the current date.
-.DESCRIPTION
-Clear the manual and automatic work location signals for a user, for the current date.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgCommunicationPresenceLocation -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.cloudcommunications/clear-mgcommunicationpresencelocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-1.0
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2545,46 +1602,15 @@ https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-1.0
 
 function Get-MgBetaUserPresence {
 <#
-.SYNOPSIS
-Get a user's presence information.
-.DESCRIPTION
-Get a user's presence information.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER ExpandProperty
-Expand related entities
-.PARAMETER Property
-Select properties to be returned
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Get-MgBetaUserPresence -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/get-mgbetauserpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'Get', PositionalBinding = $false)]
     param(
-        [Parameter(ParameterSetName = 'Get', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Get', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
@@ -2595,25 +1621,25 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
         [Alias('Select')]
         [string[]] $Property,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2627,60 +1653,17 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
 
 function Update-MgBetaUserPresence {
 <#
-.SYNOPSIS
-Update the navigation property presence in users.
-.DESCRIPTION
-Update the navigation property presence in users.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER Id
-The user's object ID.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER Availability
-The base presence information.
-.PARAMETER OutOfOfficeSettings
-outOfOfficeSettings
-.PARAMETER StatusMessage
-presenceStatusMessage
-.PARAMETER WorkLocation
-userWorkLocation
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Update-MgBetaUserPresence -UserId $userId -BodyParameter @{ availability = 'Busy' }
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/update-mgbetauserpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'UpdateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Update', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Update', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
@@ -2689,10 +1672,12 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
@@ -2711,29 +1696,29 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Update', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Update', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2747,44 +1732,15 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
 
 function Remove-MgBetaUserPresence {
 <#
-.SYNOPSIS
-Delete navigation property presence for users.
-.DESCRIPTION
-Delete navigation property presence for users.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER IfMatch
-ETag
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Remove-MgBetaUserPresence -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/remove-mgbetauserpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Delete', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Delete', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Delete', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
@@ -2793,25 +1749,25 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2825,60 +1781,17 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
 
 function Set-MgBetaUserPresence {
 <#
-.SYNOPSIS
-Set the state of a user's presence session as an application.
-.DESCRIPTION
-Set the availability and activity status in a presence session of an application for a user. The session expires after -ExpirationDuration (5 minutes to 4 hours; 5 minutes when omitted).
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER SessionId
-The ID of the application's presence session (the application's client ID).
-.PARAMETER Availability
-The base presence information.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER ExpirationDuration
-How long the presence session stays valid; PT5M to PT4H, 5 minutes when omitted.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaUserPresence -UserId $userId -SessionId $clientId -Availability Available -Activity Available -ExpirationDuration (New-TimeSpan -Hours 1)
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetauserpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -2887,10 +1800,12 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetPresenceValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetPresenceValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -2901,32 +1816,32 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -2940,54 +1855,17 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
 
 function Clear-MgBetaUserPresence {
 <#
-.SYNOPSIS
-Clear the application's presence session for a user. If it was the user's only presence session, the user's presence changes to Offline/Offline.
-.DESCRIPTION
-Clear the application's presence session for a user. If it was the user's only presence session, the user's presence changes to Offline/Offline.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER SessionId
-The ID of the presence session to clear (the application's client ID).
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgBetaUserPresence -UserId $userId -SessionId $clientId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetauserpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'ClearExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'ClearExpanded')]
@@ -2998,32 +1876,32 @@ https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-bet
         [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3037,66 +1915,27 @@ https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-bet
 
 function Set-MgBetaUserPresenceUserPreferredPresence {
 <#
-.SYNOPSIS
-Set the preferred availability and activity status for a user. The preferred presence shows while the user has at least one presence session.
-.DESCRIPTION
-Set the preferred availability and activity status for a user. The preferred presence shows while the user has at least one presence session.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER Availability
-The preferred availability.
-.PARAMETER Activity
-The preferred activity.
-.PARAMETER ExpirationDuration
-How long the preferred presence stays; 1 day for DoNotDisturb/Busy and 7 days otherwise when omitted.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaUserPresenceUserPreferredPresence -UserId $userId -Availability DoNotDisturb -Activity DoNotDisturb -ExpirationDuration (New-TimeSpan -Hours 8)
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetauserpresenceuserpreferredpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetUserPreferredPresenceValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetUserPreferredPresenceValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -3107,32 +1946,32 @@ https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=gra
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3146,68 +1985,39 @@ https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=gra
 
 function Clear-MgBetaUserPresenceUserPreferredPresence {
 <#
-.SYNOPSIS
-Clear the preferred availability and activity status for a user.
-.DESCRIPTION
-Clear the preferred availability and activity status for a user.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgBetaUserPresenceUserPreferredPresence -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetauserpresenceuserpreferredpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3221,54 +2031,17 @@ https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=g
 
 function Set-MgBetaUserPresenceStatusMessage {
 <#
-.SYNOPSIS
-Set a presence status message for a user. An optional expiration date and time can be supplied.
-.DESCRIPTION
-Set a presence status message for a user. An optional expiration date and time can be supplied.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER StatusMessage
-The status message to set.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaUserPresenceStatusMessage -UserId $userId -StatusMessage @{ message = @{ content = 'In a workshop'; contentType = 'text' } }
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetauserpresencestatusmessage
-.LINK
-https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -3279,32 +2052,32 @@ https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3318,56 +2091,17 @@ https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-
 
 function Set-MgBetaUserPresenceAutomaticLocation {
 <#
-.SYNOPSIS
-Update the automatic work location for a user.
-.DESCRIPTION
-Update the automatic work location for a user.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PlaceId
-Identifier of the place, if applicable.
-.PARAMETER WorkLocationType
-The work location type: office, remote or timeOff.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaUserPresenceAutomaticLocation -UserId $userId -WorkLocationType office -PlaceId $placeId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetauserpresenceautomaticlocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -3382,32 +2116,32 @@ https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-r
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3421,56 +2155,17 @@ https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-r
 
 function Set-MgBetaUserPresenceManualLocation {
 <#
-.SYNOPSIS
-Set the manual work location signal for a user; it overrides the automatic and scheduled signals.
-.DESCRIPTION
-Set the manual work location signal for a user; it overrides the automatic and scheduled signals.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PlaceId
-Identifier of the place, if applicable.
-.PARAMETER WorkLocationType
-The work location type: office, remote or timeOff.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaUserPresenceManualLocation -UserId $userId -WorkLocationType remote
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetauserpresencemanuallocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -3485,32 +2180,32 @@ https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3524,68 +2219,39 @@ https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest
 
 function Clear-MgBetaUserPresenceAutomaticLocation {
 <#
-.SYNOPSIS
-Clear the automatic work location signal for a user.
-.DESCRIPTION
-Clear the automatic work location signal for a user.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgBetaUserPresenceAutomaticLocation -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetauserpresenceautomaticlocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3599,68 +2265,39 @@ https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph
 
 function Clear-MgBetaUserPresenceLocation {
 <#
-.SYNOPSIS
-Clear the manual and automatic work location signals for a user, for the current date.
-.DESCRIPTION
-Clear the manual and automatic work location signals for a user, for the current date.
-.PARAMETER UserId
-The unique identifier of user
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgBetaUserPresenceLocation -UserId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetauserpresencelocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $UserId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3674,62 +2311,15 @@ https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-bet
 
 function Get-MgBetaCommunicationPresence {
 <#
-.SYNOPSIS
-Get a user's presence information.
-.DESCRIPTION
-Get a user's presence information (-PresenceId), or list the presences of communications (the default List set, with -Filter, -Top, -All and -CountVariable).
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER ExpandProperty
-Expand related entities
-.PARAMETER Property
-Select properties to be returned
-.PARAMETER Filter
-Filter items by property values
-.PARAMETER Search
-Search items by search phrases
-.PARAMETER Skip
-Skip the first n items
-.PARAMETER Sort
-Order items by property values
-.PARAMETER Top
-Show only the first n items
-.PARAMETER PageSize
-Sets the page size of results.
-.PARAMETER All
-List all pages.
-.PARAMETER CountVariable
-Specifies a count of the total number of items in a collection. By default, this variable will be set in the global scope.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Get-MgBetaCommunicationPresence -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/get-mgbetacommunicationpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'List', PositionalBinding = $false)]
     param(
-        [Parameter(ParameterSetName = 'Get', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Get', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'GetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
@@ -3767,25 +2357,25 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
         [Alias('CV')]
         [string] $CountVariable,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3799,30 +2389,7 @@ https://learn.microsoft.com/graph/api/presence-get?view=graph-rest-beta
 
 function Get-MgBetaCommunicationPresenceCount {
 <#
-.SYNOPSIS
-Get the number of the resource.
-.DESCRIPTION
-Get the number of the resource.
-.PARAMETER Filter
-Filter items by property values
-.PARAMETER Search
-Search items by search phrases
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Get-MgBetaCommunicationPresenceCount
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Int32
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/get-mgbetacommunicationpresencecount
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Int32])]
     [CmdletBinding(DefaultParameterSetName = 'Get', PositionalBinding = $false)]
@@ -3833,25 +2400,25 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
         [Parameter()]
         [string] $Search,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3865,36 +2432,7 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
 
 function Get-MgBetaCommunicationPresenceByUserId {
 <#
-.SYNOPSIS
-Get the presence information for multiple users (at most 650 ids per call).
-.DESCRIPTION
-Get the presence information for multiple users (at most 650 ids per call).
-.PARAMETER Ids
-The user object IDs (at most 650).
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Get-MgBetaCommunicationPresenceByUserId -Ids $userId1, $userId2
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/get-mgbetacommunicationpresencebyuserid
-.LINK
-https://learn.microsoft.com/graph/api/cloudcommunications-getpresencesbyuserid?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'GetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
@@ -3905,28 +2443,28 @@ https://learn.microsoft.com/graph/api/cloudcommunications-getpresencesbyuserid?v
         [Parameter(ParameterSetName = 'GetExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Get', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Get', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -3940,44 +2478,7 @@ https://learn.microsoft.com/graph/api/cloudcommunications-getpresencesbyuserid?v
 
 function New-MgBetaCommunicationPresence {
 <#
-.SYNOPSIS
-Create new navigation property to presences for communications.
-.DESCRIPTION
-Create new navigation property to presences for communications.
-.PARAMETER Id
-The user's object ID.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER Availability
-The base presence information.
-.PARAMETER OutOfOfficeSettings
-outOfOfficeSettings
-.PARAMETER StatusMessage
-presenceStatusMessage
-.PARAMETER WorkLocation
-userWorkLocation
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-New-MgBetaCommunicationPresence -Id $userId -Availability Available -Activity Available
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/new-mgbetacommunicationpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'CreateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
@@ -3986,9 +2487,11 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
         [string] $Id,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'CreateExpanded')]
@@ -4003,28 +2506,28 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
         [Parameter(ParameterSetName = 'CreateExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Create', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Create', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4038,60 +2541,17 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
 
 function Update-MgBetaCommunicationPresence {
 <#
-.SYNOPSIS
-Update the navigation property presences in communications.
-.DESCRIPTION
-Update the navigation property presences in communications.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER Id
-The user's object ID.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER Availability
-The base presence information.
-.PARAMETER OutOfOfficeSettings
-outOfOfficeSettings
-.PARAMETER StatusMessage
-presenceStatusMessage
-.PARAMETER WorkLocation
-userWorkLocation
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Update-MgBetaCommunicationPresence -PresenceId $userId -Availability Busy
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/update-mgbetacommunicationpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType('Microsoft.Graph.Beta.PowerShell.Models.IMicrosoftGraphPresence')]
     [CmdletBinding(DefaultParameterSetName = 'UpdateExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Update', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'UpdateExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Update', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
@@ -4100,10 +2560,12 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.PresenceEntityValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'UpdateExpanded')]
@@ -4122,29 +2584,29 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
         [Parameter(ParameterSetName = 'UpdateViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Update', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Update', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'UpdateViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4158,44 +2620,15 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
 
 function Remove-MgBetaCommunicationPresence {
 <#
-.SYNOPSIS
-Delete navigation property presences for communications.
-.DESCRIPTION
-Delete navigation property presences for communications.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER IfMatch
-ETag
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Remove-MgBetaCommunicationPresence -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/remove-mgbetacommunicationpresence
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Delete', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Delete', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Delete', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'DeleteViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
@@ -4204,25 +2637,25 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4236,60 +2669,17 @@ https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunic
 
 function Set-MgBetaCommunicationPresence {
 <#
-.SYNOPSIS
-Set the state of a user's presence session as an application.
-.DESCRIPTION
-Set the state of a user's presence session as an application.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER SessionId
-The ID of the application's presence session (the application's client ID).
-.PARAMETER Availability
-The base presence information.
-.PARAMETER Activity
-The supplemental information to availability.
-.PARAMETER ExpirationDuration
-How long the presence session stays valid; PT5M to PT4H, 5 minutes when omitted.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaCommunicationPresence -PresenceId $userId -SessionId $clientId -Availability Busy -Activity InACall
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -4298,10 +2688,12 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetPresenceValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetPresenceValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -4312,32 +2704,32 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4351,54 +2743,17 @@ https://learn.microsoft.com/graph/api/presence-setpresence?view=graph-rest-beta
 
 function Clear-MgBetaCommunicationPresence {
 <#
-.SYNOPSIS
-Clear the application's presence session for a user.
-.DESCRIPTION
-Clear the application's presence session for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER SessionId
-The ID of the presence session to clear (the application's client ID).
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgBetaCommunicationPresence -PresenceId $userId -SessionId $clientId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetacommunicationpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'ClearExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'ClearExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'ClearExpanded')]
@@ -4409,32 +2764,32 @@ https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-bet
         [Parameter(ParameterSetName = 'ClearViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4448,66 +2803,27 @@ https://learn.microsoft.com/graph/api/presence-clearpresence?view=graph-rest-bet
 
 function Set-MgBetaCommunicationPresenceUserPreferredPresence {
 <#
-.SYNOPSIS
-Set the preferred availability and activity status for a user.
-.DESCRIPTION
-Set the preferred availability and activity status for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER Availability
-The preferred availability.
-.PARAMETER Activity
-The preferred activity.
-.PARAMETER ExpirationDuration
-How long the preferred presence stays; 1 day for DoNotDisturb/Busy and 7 days otherwise when omitted.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $userId -Availability Busy -Activity Busy
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresenceuserpreferredpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetUserPreferredPresenceValueCompleter])]
         [string] $Availability,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
+        [ArgumentCompleter([MgPresence.Runtime.SetUserPreferredPresenceValueCompleter])]
         [string] $Activity,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -4518,32 +2834,32 @@ https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=gra
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4557,68 +2873,39 @@ https://learn.microsoft.com/graph/api/presence-setuserpreferredpresence?view=gra
 
 function Clear-MgBetaCommunicationPresenceUserPreferredPresence {
 <#
-.SYNOPSIS
-Clear the preferred availability and activity status for a user.
-.DESCRIPTION
-Clear the preferred availability and activity status for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgBetaCommunicationPresenceUserPreferredPresence -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetacommunicationpresenceuserpreferredpresence
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4632,54 +2919,17 @@ https://learn.microsoft.com/graph/api/presence-clearuserpreferredpresence?view=g
 
 function Set-MgBetaCommunicationPresenceStatusMessage {
 <#
-.SYNOPSIS
-Set a presence status message for a user.
-.DESCRIPTION
-Set a presence status message for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER StatusMessage
-The status message to set.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaCommunicationPresenceStatusMessage -PresenceId $userId -StatusMessage @{ message = @{ content = 'Back soon'; contentType = 'text' } }
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresencestatusmessage
-.LINK
-https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -4690,32 +2940,32 @@ https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4729,56 +2979,17 @@ https://learn.microsoft.com/graph/api/presence-setstatusmessage?view=graph-rest-
 
 function Set-MgBetaCommunicationPresenceAutomaticLocation {
 <#
-.SYNOPSIS
-Update the automatic work location for a user.
-.DESCRIPTION
-Update the automatic work location for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PlaceId
-Identifier of the place, if applicable.
-.PARAMETER WorkLocationType
-The work location type: office, remote or timeOff.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaCommunicationPresenceAutomaticLocation -PresenceId $userId -WorkLocationType office
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresenceautomaticlocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -4793,32 +3004,32 @@ https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-r
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4832,56 +3043,17 @@ https://learn.microsoft.com/graph/api/presence-setautomaticlocation?view=graph-r
 
 function Set-MgBetaCommunicationPresenceManualLocation {
 <#
-.SYNOPSIS
-Set the manual work location signal for a user.
-.DESCRIPTION
-Set the manual work location signal for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PlaceId
-Identifier of the place, if applicable.
-.PARAMETER WorkLocationType
-The work location type: office, remote or timeOff.
-.PARAMETER AdditionalProperties
-Additional Parameters
-.PARAMETER BodyParameter
-The request body: a hashtable (keys matched case-insensitively), an object with properties, or a JSON string.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Set-MgBetaCommunicationPresenceManualLocation -PresenceId $userId -WorkLocationType timeOff
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-MgPresence.Models.RequestBody
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/set-mgbetacommunicationpresencemanuallocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'SetExpanded', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'SetExpanded', Mandatory = $true)]
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'SetExpanded', Mandatory)]
+        [Parameter(ParameterSetName = 'Set', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'SetViaIdentityExpanded', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter(ParameterSetName = 'SetExpanded')]
@@ -4896,32 +3068,32 @@ https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest
         [Parameter(ParameterSetName = 'SetViaIdentityExpanded')]
         [hashtable] $AdditionalProperties,
 
-        [Parameter(ParameterSetName = 'Set', Mandatory = $true, ValueFromPipeline = $true)]
-        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'Set', Mandatory, ValueFromPipeline)]
+        [Parameter(ParameterSetName = 'SetViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.RequestBody] $BodyParameter,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -4935,68 +3107,39 @@ https://learn.microsoft.com/graph/api/presence-setmanuallocation?view=graph-rest
 
 function Clear-MgBetaCommunicationPresenceAutomaticLocation {
 <#
-.SYNOPSIS
-Clear the automatic work location signal for a user.
-.DESCRIPTION
-Clear the automatic work location signal for a user.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgBetaCommunicationPresenceAutomaticLocation -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetacommunicationpresenceautomaticlocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]
@@ -5010,68 +3153,39 @@ https://learn.microsoft.com/graph/api/presence-clearautomaticlocation?view=graph
 
 function Clear-MgBetaCommunicationPresenceLocation {
 <#
-.SYNOPSIS
-Clear the manual and automatic work location signals for a user, for the current date.
-.DESCRIPTION
-Clear the manual and automatic work location signals for a user, for the current date.
-.PARAMETER PresenceId
-The unique identifier of presence
-.PARAMETER InputObject
-Identity Parameter. To construct, see NOTES section for INPUTOBJECT properties and create a hash table.
-.PARAMETER PassThru
-Returns true when the command succeeds
-.PARAMETER Headers
-Optional headers that will be added to the request.
-.PARAMETER ResponseHeadersVariable
-Optional Response Headers Variable.
-.EXAMPLE
-Clear-MgBetaCommunicationPresenceLocation -PresenceId $userId
-.INPUTS
-MgPresence.Models.CloudCommunicationsIdentity
-.INPUTS
-System.Collections.IDictionary
-.OUTPUTS
-System.Boolean
-.NOTES
-INPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter
-  [PresenceId <String>]: The unique identifier of presence
-  [UserId <String>]: The unique identifier of user
-.LINK
-https://learn.microsoft.com/powershell/module/microsoft.graph.beta.cloudcommunications/clear-mgbetacommunicationpresencelocation
-.LINK
-https://learn.microsoft.com/graph/api/presence-clearlocation?view=graph-rest-beta
+.EXTERNALHELP MgPresence-help.xml
 #>
     [OutputType([System.Boolean])]
     [CmdletBinding(DefaultParameterSetName = 'Clear', PositionalBinding = $false, SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param(
-        [Parameter(ParameterSetName = 'Clear', Mandatory = $true)]
+        [Parameter(ParameterSetName = 'Clear', Mandatory)]
         [string] $PresenceId,
 
-        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory = $true, ValueFromPipeline = $true)]
+        [Parameter(ParameterSetName = 'ClearViaIdentity', Mandatory, ValueFromPipeline)]
         [MgPresence.Models.CloudCommunicationsIdentity] $InputObject,
 
         [Parameter()]
         [switch] $PassThru,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $Break,
 
-        [Parameter(ValueFromPipeline = $true)]
+        [Parameter(ValueFromPipeline)]
         [System.Collections.IDictionary] $Headers,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelineAppend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [object[]] $HttpPipelinePrepend,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [uri] $Proxy,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [pscredential] $ProxyCredential,
 
-        [Parameter(DontShow = $true)]
+        [Parameter(DontShow)]
         [switch] $ProxyUseDefaultCredentials,
 
         [Parameter()]

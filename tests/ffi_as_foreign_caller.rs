@@ -23,6 +23,7 @@ type SessionText = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<ffi
 type SessionError = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<CallError, FfiError>;
 type SessionNumber = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<u32, FfiError>;
 type SessionFlag = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<u8, FfiError>;
+type CancelCall = unsafe extern "C-unwind" fn(SessionHandle, u64) -> ffi::Result<u8, FfiError>;
 type FinishDeviceCode = unsafe extern "C-unwind" fn(SessionHandle, u32) -> ffi::Result<CallError, FfiError>;
 type SetRequestContext = unsafe extern "C-unwind" fn(SessionHandle, u32, u32, u32) -> ffi::Result<CallError, FfiError>;
 type LiveSessions = unsafe extern "C-unwind" fn() -> ffi::Result<u64, FfiError>;
@@ -80,6 +81,7 @@ fn call(cmdlet: &str, set: &str, bound: Value) -> CmdletCall {
         bound_parameters_json: text(&bound.to_string()),
         trace: 1,
         user_agent_suffix: text("PowerShell/7.4.0 Set-MgUserPresence"),
+        call_id: 0,
     }
 }
 
@@ -248,6 +250,7 @@ fn every_session_function_refuses_a_zero_made_up_or_destroyed_handle() {
         assert_invalid_handle!(symbol::<InvokeBulk>("graph_session_invoke_bulk")(bad, bulk_call(text("SetPresence"), text("{}"), text("[]"))));
         assert_invalid_handle!(symbol::<SessionNumber>("graph_session_bulk_progress")(bad));
         assert_invalid_handle!(symbol::<SessionFlag>("graph_session_cancel_bulk")(bad));
+        assert_invalid_handle!(symbol::<CancelCall>("graph_session_cancel_call")(bad, 1));
         assert_invalid_handle!(symbol::<SetRequestContext>("graph_session_set_request_context")(bad, 3, 3, 0));
         assert_invalid_handle!(symbol::<SessionText>("graph_session_request_context_json")(bad));
         assert_invalid_handle!(symbol::<SessionError>("graph_session_disconnect")(bad));
@@ -309,7 +312,7 @@ fn text_that_is_not_utf8_is_refused_naming_the_argument_and_never_echoing_it() {
 #[test]
 fn null_text_reads_as_empty_text() {
     let session = new_session();
-    let nulls = CmdletCall { cmdlet: null_text(12), parameter_set: null_text(0), bound_parameters_json: null_text(99), trace: 0, user_agent_suffix: null_text(3) };
+    let nulls = CmdletCall { cmdlet: null_text(12), parameter_set: null_text(0), bound_parameters_json: null_text(99), trace: 0, user_agent_suffix: null_text(3), call_id: 0 };
     let (id, message) = described_error(session, nulls);
     assert_eq!((id.as_str(), message.as_str()), ("UnknownCmdlet", "'' is not an MgPresence cmdlet."));
     let (id, _) = described_error(session, CmdletCall { bound_parameters_json: null_text(10), ..call("Set-MgUserPresence", "SetExpanded", json!({})) });
@@ -512,4 +515,58 @@ fn soak_calls_for_valgrind() {
     assert!(matches!(unsafe { symbol::<Destroy>("graph_session_destroy")(session) }, ffi::Result::Ok(1)));
     assert_eq!(ok(unsafe { live() }), live_before, "every session made here is gone");
     println!("soak: {calls} calls through the C ABI ({sent} sent to the emulator, {refused} refused or failed on purpose)");
+}
+
+/// Ctrl+C as the .NET layer sends it: another thread calls `graph_session_cancel_call` with the call's id until the
+/// engine has the call (1), and the call blocked in `graph_session_invoke` during a `Retry-After: 180` returns at once,
+/// cancelled; the session then serves the next call.
+#[test]
+fn a_call_waiting_out_retry_after_is_cancelled_from_another_thread() {
+    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).unwrap();
+    emulator.state.faults.lock().unwrap().push(mgpresence_emulator::Fault {
+        method: None,
+        path_contains: Some("setPresence".into()),
+        status: 429,
+        code: "TooManyRequests".into(),
+        message: "Slow down.".into(),
+        retry_after: Some(180),
+        times: Some(1),
+    });
+    let session = new_session();
+    connect_to_emulator(session, &emulator.url, "emulator", "token");
+    let cancel: CancelCall = symbol("graph_session_cancel_call");
+    assert_eq!(ok(unsafe { cancel(session, 77) }), 0, "no call 77 is running");
+    assert_invalid_handle!(cancel(SessionHandle { id: 0 }, 77));
+
+    let bound = json!({"UserId": "u1", "SessionId": "app", "Availability": "Busy", "Activity": "InACall"});
+    let started = std::time::Instant::now();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let worker = {
+        let bound = bound.clone();
+        std::thread::spawn(move || {
+            let outcome = ok(unsafe { symbol::<Invoke>("graph_session_invoke")(session, CmdletCall { call_id: 77, ..call("Set-MgUserPresence", "SetExpanded", bound) }) });
+            let _ = done_tx.send(());
+            (outcome.cancelled, outcome.error.error_id.as_str().to_owned(), outcome.status)
+        })
+    };
+    // Wait until the 429 is in, so the cancel lands in the Retry-After wait.
+    while emulator.requests().is_empty() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    while ok(unsafe { cancel(session, 77) }) == 0 {
+        assert!(done_rx.try_recv().is_err(), "the call ended before it was cancelled");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (cancelled, error_id, status) = worker.join().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!((cancelled, error_id.as_str(), status), (1, "OperationStopped", 0));
+    assert_eq!(ok(unsafe { cancel(session, 77) }), 0, "the finished call is forgotten");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(emulator.requests().len(), 1, "nothing sent after the cancel");
+
+    let next = ok(unsafe { symbol::<Invoke>("graph_session_invoke")(session, CmdletCall { call_id: 78, ..call("Set-MgUserPresence", "SetExpanded", bound) }) });
+    assert_eq!((next.cancelled, next.error.error_id.as_str(), next.status), (0, "", 200));
+    assert_eq!(emulator.requests().len(), 2);
+    ok(unsafe { symbol::<Destroy>("graph_session_destroy")(session) });
 }

@@ -40,7 +40,18 @@ namespace MgPresence.Runtime
                 if (!cmdlet.ShouldProcess(whatIfTarget, action)) return;
             }
 
-            var result = Engine.Invoke(name, parameterSet, boundJson, DebugWanted(cmdlet), UserAgentSuffix(cmdlet, name));
+            // Registered with the watcher, so Ctrl+C (cmdlet.Stopping) cancels the call inside the engine.
+            var callId = CallWatcher.Begin(cmdlet);
+            CallResult result;
+            try
+            {
+                result = Engine.Invoke(name, parameterSet, boundJson, DebugWanted(cmdlet), UserAgentSuffix(cmdlet, name), callId);
+            }
+            finally
+            {
+                CallWatcher.End(callId);
+            }
+            if (result.Cancelled) throw new PipelineStoppedException();
             if (result.DebugText.Length > 0)
             {
                 foreach (var block in result.DebugText.Split('\f')) cmdlet.WriteDebug(block);

@@ -19,7 +19,8 @@ namespace MgPresence.Runtime
         string ResponseHeadersVariable,
         string CountVariable,
         long Count,
-        string DebugText);
+        string DebugText,
+        bool Cancelled = false);
 
     /// <summary>How Connect-MgGraph signs in (the engine's ConnectRequest kinds).</summary>
     public enum SignInKind : byte
@@ -125,7 +126,7 @@ namespace MgPresence.Runtime
             return new CallFailure(id, error.message.String, error.category.String, error.terminating != 0);
         }
 
-        private static CmdletCall NewCall(string cmdlet, string parameterSet, string boundJson, bool trace, string userAgentSuffix) =>
+        private static CmdletCall NewCall(string cmdlet, string parameterSet, string boundJson, bool trace, string userAgentSuffix, ulong callId = 0) =>
             new()
             {
                 cmdlet = cmdlet.Utf8(),
@@ -133,6 +134,7 @@ namespace MgPresence.Runtime
                 bound_parameters_json = boundJson.Utf8(),
                 trace = trace ? (byte)1 : (byte)0,
                 user_agent_suffix = userAgentSuffix.Utf8(),
+                call_id = callId,
             };
 
         /// <summary>The -WhatIf target and action, or why the call cannot be made.</summary>
@@ -142,10 +144,13 @@ namespace MgPresence.Runtime
             return (description.target.String, description.action.String, Failure(description.error));
         }
 
-        /// <summary>Makes a cmdlet call.</summary>
-        public static CallResult Invoke(string cmdlet, string parameterSet, string boundJson, bool trace, string userAgentSuffix)
+        /// <summary>
+        /// Makes a cmdlet call. A non-zero <paramref name="callId"/> (see <see cref="CallWatcher"/>) lets
+        /// <see cref="CancelCall"/> stop it; a stopped call comes back with <see cref="CallResult.Cancelled"/>.
+        /// </summary>
+        public static CallResult Invoke(string cmdlet, string parameterSet, string boundJson, bool trace, string userAgentSuffix, ulong callId = 0)
         {
-            using var outcome = Guarded(() => graph_session_invoke(Session, NewCall(cmdlet, parameterSet, boundJson, trace, userAgentSuffix)).AsOk());
+            using var outcome = Guarded(() => graph_session_invoke(Session, NewCall(cmdlet, parameterSet, boundJson, trace, userAgentSuffix, callId)).AsOk());
             return new CallResult(
                 outcome.status,
                 Failure(outcome.error),
@@ -154,8 +159,15 @@ namespace MgPresence.Runtime
                 outcome.response_headers_variable.String,
                 outcome.count_variable.String,
                 outcome.count,
-                outcome.debug_text.String);
+                outcome.debug_text.String,
+                outcome.cancelled != 0);
         }
+
+        /// <summary>
+        /// Stops the call running with <paramref name="callId"/>: true when the engine had it, false when it has not
+        /// taken it yet or has finished it.
+        /// </summary>
+        public static bool CancelCall(ulong callId) => Guarded(() => graph_session_cancel_call(Session, callId).AsOk()) != 0;
 
         /// <summary>Connects with an access token; returns the error, if any.</summary>
         public static CallFailure? Connect(string environment, string accessToken, uint timeoutSeconds) =>

@@ -1,5 +1,13 @@
-// Finds the Rust engine (mgpresence_ffi) beside this assembly, so users never touch PATH or LD_LIBRARY_PATH.
+// Finds the Rust engine (mgpresence_ffi) that ships with the module, so users never touch PATH or LD_LIBRARY_PATH.
+//
+// The module (dev build and package alike) lays it out per platform:
+//   <module>/bin/MgPresence.Runtime.dll
+//   <module>/runtimes/<rid>/native/<libmgpresence_ffi.so | libmgpresence_ffi.dylib | mgpresence_ffi.dll>
+// where <rid> is linux-x64, linux-arm64, osx-x64, osx-arm64, win-x64 or win-arm64, picked from the running OS and
+// the process's architecture. MGPRESENCE_NATIVE_LIBRARY overrides it; a library beside the assembly (the .NET build
+// output the xunit tests use) comes next.
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
 using System.Runtime.CompilerServices;
@@ -27,6 +35,39 @@ namespace MgPresence.Runtime
             return "lib" + name + ".so";
         }
 
+        /// <summary>
+        /// The runtime identifier of the package folder for this OS and process architecture (<c>linux-x64</c>,
+        /// <c>osx-arm64</c>, <c>win-x64</c>, …), or null on a platform the package has no folder for. Not
+        /// <see cref="RuntimeInformation.RuntimeIdentifier"/>: a distribution's own .NET build reports e.g.
+        /// <c>ubuntu.24.04-x64</c> there.
+        /// </summary>
+        internal static string? PackageRuntimeIdentifier()
+        {
+            string os;
+            if (OperatingSystem.IsWindows()) os = "win";
+            else if (OperatingSystem.IsMacOS()) os = "osx";
+            else if (OperatingSystem.IsLinux()) os = "linux";
+            else return null;
+            string? arch = RuntimeInformation.ProcessArchitecture switch
+            {
+                Architecture.X64 => "x64",
+                Architecture.Arm64 => "arm64",
+                _ => null,
+            };
+            return arch is null ? null : os + "-" + arch;
+        }
+
+        /// <summary>Where the engine is looked for, in order, for an assembly in <paramref name="assemblyDirectory"/>.</summary>
+        internal static IEnumerable<string> Candidates(string assemblyDirectory, string fileName)
+        {
+            yield return Path.Combine(assemblyDirectory, fileName);
+            var rid = PackageRuntimeIdentifier();
+            if (rid is null) yield break;
+            var moduleDirectory = Path.GetDirectoryName(assemblyDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+            if (!string.IsNullOrEmpty(moduleDirectory)) yield return Path.Combine(moduleDirectory, "runtimes", rid, "native", fileName);
+            yield return Path.Combine(assemblyDirectory, "runtimes", rid, "native", fileName);
+        }
+
         private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
         {
             if (libraryName != MgPresence.Interop.Interop.NativeLib) return IntPtr.Zero;
@@ -35,12 +76,7 @@ namespace MgPresence.Runtime
 
             var directory = Path.GetDirectoryName(assembly.Location);
             if (string.IsNullOrEmpty(directory)) directory = AppContext.BaseDirectory;
-            var fileName = PlatformFileName(libraryName);
-            foreach (var candidate in new[]
-                     {
-                         Path.Combine(directory, fileName),
-                         Path.Combine(directory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", fileName),
-                     })
+            foreach (var candidate in Candidates(directory, PlatformFileName(libraryName)))
             {
                 if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out handle)) return handle;
             }

@@ -3,8 +3,7 @@
 The module's main job, end to end: import MgPresence, connect to a Graph endpoint (here the local emulator), set a
 user's presence as an application, and read it back.
 .DESCRIPTION
-`cargo xtask demo` starts the emulator and runs this script. It uses only what any PowerShell 7 has, so it also runs
-in the project's engine host. Against the real service, leave out Add-MgEnvironment and -Environment and pass a real
+`cargo xtask demo` starts the emulator and runs this script in PowerShell 7. Against the real service, leave out Add-MgEnvironment and -Environment and pass a real
 token.
 .EXAMPLE
 ./Invoke-PresenceDemo.ps1 -ModulePath ../../out/module/MgPresence/MgPresence.psd1 -EmulatorUrl http://127.0.0.1:5000

@@ -1,31 +1,44 @@
-# Invoke-MgBulkUserPresence: many users through $batch, an outcome per user, nothing lost. Against the emulator.
+# Pester tests of Invoke-MgBulkUserPresence: many users through $batch, an outcome per user, nothing lost. In real
+# PowerShell against the emulator; run by Invoke-MgPresenceTests.ps1, which passes the module's path and the
+# emulator's URL.
+param([string] $ModulePath, [string] $EmulatorUrl)
 
-$appId = '22553876-f5ab-4529-bffb-cfe50aa89f87'
+BeforeAll {
+    $ErrorActionPreference = 'Stop'
+    Import-Module "$PSScriptRoot/MgPresence.TestHelpers.psm1"
+    Initialize-TestSession -ModulePath $ModulePath -EmulatorUrl $EmulatorUrl
+    $appId = '22553876-f5ab-4529-bffb-cfe50aa89f87'
 
-function Get-EmulatorPresences {
-    param([string[]] $Ids)
-    $result = @{}
-    for ($i = 0; $i -lt $Ids.Count; $i += 500) {
-        $chunk = $Ids[$i..([Math]::Min($i + 499, $Ids.Count - 1))]
-        foreach ($p in (Get-MgCommunicationPresenceByUserId -Ids $chunk)) { $result[$p.Id] = $p.Availability }
+    # The availability the emulator holds for each id, read 500 ids a call.
+    function Get-EmulatorAvailability {
+        param([string[]] $Ids)
+        $result = @{}
+        for ($i = 0; $i -lt $Ids.Count; $i += 500) {
+            $chunk = $Ids[$i..([Math]::Min($i + 499, $Ids.Count - 1))]
+            foreach ($p in (Get-MgCommunicationPresenceByUserId -Ids $chunk)) { $result[$p.Id] = $p.Availability }
+        }
+        $result
     }
-    $result
 }
 
 Describe 'Invoke-MgBulkUserPresence' {
+    BeforeEach {
+        Clear-EmulatorRequest
+    }
+
     It 'sets 500 users through batches of at most 20, one outcome each' {
         $users = foreach ($i in 1..500) { [pscustomobject]@{ UserId = "bulk-$i"; Department = 'Sales' } }
         $outcomes = @($users | Invoke-MgBulkUserPresence -SessionId $appId -Availability Busy -Activity InACall -ExpirationDuration '01:00:00')
-        Assert-Equal 500 $outcomes.Count
-        Assert-Equal 500 @($outcomes | Where-Object Succeeded).Count
-        Assert-Equal 'MgPresence.BulkOutcome' $outcomes[0].PSObject.TypeNames[0]
-        $recorded = Get-EmulatorRequest
+        $outcomes | Should -HaveCount 500
+        @($outcomes | Where-Object Succeeded) | Should -HaveCount 500
+        $outcomes[0].PSObject.TypeNames[0] | Should -BeExactly 'MgPresence.BulkOutcome'
+        $recorded = @(Get-EmulatorRequest)
         $batches = @($recorded | Where-Object { $_.path -eq '/v1.0/$batch' })
-        Assert-True ($batches.Count -ge 25) "$($batches.Count) batches"
-        Assert-True (@($batches | Where-Object { $_.body['requests'].Count -gt 20 }).Count -eq 0) 'no batch over 20'
+        $batches.Count | Should -BeGreaterOrEqual 25
+        ($batches | ForEach-Object { $_.body['requests'].Count } | Measure-Object -Maximum).Maximum | Should -BeLessOrEqual 20 -Because 'no batch holds over 20 requests'
         $first = $batches[0].body['requests'][0]
-        Assert-Equal 'PT1H' $first['body']['expirationDuration']
-        Assert-Equal 'Busy' (Get-MgUserPresence -UserId 'bulk-250').Availability
+        $first['body']['expirationDuration'] | Should -BeExactly 'PT1H'
+        (Get-MgUserPresence -UserId 'bulk-250').Availability | Should -BeExactly 'Busy'
     }
 
     It 'per-user values override the parameters, and invalid items are reported, not sent' {
@@ -35,35 +48,33 @@ Describe 'Invoke-MgBulkUserPresence' {
             @{ UserId = 'bulk-own-3'; Activity = 'OutOfOffice' }
         )
         $outcomes = @($items | Invoke-MgBulkUserPresence -SessionId $appId -Availability Busy -Activity InACall)
-        Assert-SequenceEqual @($true, $true, $false) @($outcomes | ForEach-Object { $_.Succeeded })
-        Assert-Equal 'UnsupportedPresenceCombination' $outcomes[2].ErrorCode
-        Assert-Equal 0 $outcomes[2].Attempts
-        Assert-Equal 'Away' (Get-MgUserPresence -UserId 'bulk-own-1').Availability
-        Assert-Equal 'Busy' (Get-MgUserPresence -UserId 'bulk-own-2').Availability
+        @($outcomes | ForEach-Object { $_.Succeeded }) | Should -Be @($true, $true, $false)
+        $outcomes[2].ErrorCode | Should -BeExactly 'UnsupportedPresenceCombination'
+        $outcomes[2].Attempts | Should -Be 0
+        (Get-MgUserPresence -UserId 'bulk-own-1').Availability | Should -BeExactly 'Away'
+        (Get-MgUserPresence -UserId 'bulk-own-2').Availability | Should -BeExactly 'Busy'
     }
 
     It 'with 20% injected faults every user is set or reported failed' {
-        $null = $script:Http.PostAsync("$script:EmulatorUrl/_emulator/fault-rates", [System.Net.Http.StringContent]::new(
-                '{"throttled":0.1,"unavailable":0.05,"gatewayTimeout":0.05,"retryAfterSeconds":0}', [System.Text.Encoding]::UTF8, 'application/json')).GetAwaiter().GetResult()
+        Invoke-EmulatorControl '/_emulator/fault-rates' '{"throttled":0.1,"unavailable":0.05,"gatewayTimeout":0.05,"retryAfterSeconds":0}' | Out-Null
         try {
             $run = [guid]::NewGuid().ToString('n').Substring(0, 8)
             $ids = foreach ($i in 1..1000) { "faulty-$run-$i" }
             $outcomes = @($ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgBulkUserPresence -SessionId $appId -Availability DoNotDisturb -Activity Presenting)
         } finally {
-            $null = $script:Http.PostAsync("$script:EmulatorUrl/_emulator/fault-rates", [System.Net.Http.StringContent]::new('{}', [System.Text.Encoding]::UTF8, 'application/json')).GetAwaiter().GetResult()
+            Invoke-EmulatorControl '/_emulator/fault-rates' '{}' | Out-Null
         }
-        Assert-Equal 1000 $outcomes.Count
-        $state = Get-EmulatorPresences $ids
-        foreach ($o in $outcomes) {
-            $set = $state[$o.UserId] -eq 'DoNotDisturb'
-            if ($set -ne $o.Succeeded) { throw "$($o.UserId): set=$set but outcome says Succeeded=$($o.Succeeded)" }
-        }
-        Assert-True (@($outcomes | Where-Object { -not $_.Succeeded }).Count -lt 20) 'retries absorb the faults'
+        $outcomes | Should -HaveCount 1000
+        $state = Get-EmulatorAvailability $ids
+        $misreported = @($outcomes | Where-Object { ($state[$_.UserId] -eq 'DoNotDisturb') -ne $_.Succeeded } |
+                ForEach-Object { "$($_.UserId): set=$($state[$_.UserId] -eq 'DoNotDisturb') but Succeeded=$($_.Succeeded)" })
+        $misreported | Should -HaveCount 0 -Because 'each outcome says whether its user was set'
+        @($outcomes | Where-Object { -not $_.Succeeded }).Count | Should -BeLessThan 20 -Because 'retries absorb the faults'
     }
 
     It '-WhatIf sends nothing' {
         $out = @(@{ UserId = 'bulk-whatif' } | Invoke-MgBulkUserPresence -SessionId $appId -Availability Away -Activity Away -WhatIf)
-        Assert-Equal 0 $out.Count
-        Assert-Equal 0 (Get-EmulatorRequest).Count
+        $out | Should -HaveCount 0
+        @(Get-EmulatorRequest) | Should -HaveCount 0
     }
 }

@@ -1,9 +1,16 @@
 <#
 .SYNOPSIS
-Runs the PowerShell tests: the built module, imported in real PowerShell, against the emulator over loopback.
+Runs the PowerShell tests with Pester 5: the built module, imported in real PowerShell, against the emulator over
+loopback.
 .DESCRIPTION
-`cargo xtask test` builds the module, starts the emulator and runs this script. It prints one line per test and
-closes with "PowerShell tests: N passed, N failed"; the exit code is the number of failures (at most 100).
+`cargo xtask test` builds the module, starts the emulator and runs this script. Every `*.Tests.ps1` in this folder
+is a Pester container, given -ModulePath and -EmulatorUrl as its parameters; each file imports the module and
+connects to the emulator itself (MgPresence.TestHelpers.psm1), and each test starts with an empty request log and no
+faults. Cmdlets.Tests.ps1 walks the generated cases (generated/MgPresence.Cmdlets.TestCases.psd1).
+
+Pester prints one line per test; the results go to -ResultPath as NUnit XML. The script closes with
+"PowerShell tests: N passed, N failed" (", N skipped" when some were) and exits with the number of failures (at most
+100). A failed BeforeAll/AfterAll block or a container that could not run counts as one more failure.
 #>
 [CmdletBinding()]
 param(
@@ -11,29 +18,48 @@ param(
     [string] $ModulePath,
 
     [Parameter(Mandatory = $true)]
-    [string] $EmulatorUrl
+    [string] $EmulatorUrl,
+
+    # Pester.psd1 of Pester 5 (imported by path). Without it, the newest Pester 5 the module path has.
+    [string] $PesterPath,
+
+    # Where the NUnit XML results go; the folder is created.
+    [string] $ResultPath = [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'out', 'test-results', 'powershell.xml')
 )
 
 $ErrorActionPreference = 'Stop'
-. "$PSScriptRoot/TestFramework.ps1"
-$script:EmulatorUrl = $EmulatorUrl.TrimEnd('/')
-$script:ModulePath = [System.IO.Path]::GetFullPath($ModulePath)
+if ($PesterPath) {
+    Import-Module ([System.IO.Path]::GetFullPath($PesterPath))
+} else {
+    Import-Module Pester -MinimumVersion 5.0
+}
 
-# Every test file starts from the module imported and connected to the emulator (any-token mode).
-Import-Module $script:ModulePath
-$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $script:EmulatorUrl -AzureADEndpoint $script:EmulatorUrl
-Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', 'test-access-token').SecurePassword) -Environment Emulator -NoWelcome
+$ResultPath = [System.IO.Path]::GetFullPath($ResultPath)
+$null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($ResultPath))
 
-# Each test starts with an empty request log and no faults.
-Set-BeforeEach { Clear-EmulatorRequest }
-
-# The hand-written tests in name order, then the generated ones (one per cmdlet and parameter set, from the catalog).
+# The test files in ordinal name order, each a container with the module and the emulator as data.
 [string[]] $files = [System.IO.Directory]::GetFiles($PSScriptRoot, '*.Tests.ps1')
 [Array]::Sort($files, [StringComparer]::Ordinal)
-foreach ($file in $files) {
-    . $file
-}
-. "$PSScriptRoot/../../generated/MgPresence.Cmdlets.Tests.ps1"
+$testData = @{ ModulePath = [System.IO.Path]::GetFullPath($ModulePath); EmulatorUrl = $EmulatorUrl.TrimEnd('/') }
 
-$failed = Write-TestSummary
+$configuration = New-PesterConfiguration
+$configuration.Run.Container = @(foreach ($file in $files) { New-PesterContainer -Path $file -Data $testData })
+$configuration.Run.PassThru = $true
+$configuration.Output.Verbosity = 'Detailed'
+if ([Console]::IsOutputRedirected) { $configuration.Output.RenderMode = 'Plaintext' }
+$configuration.TestResult.Enabled = $true
+$configuration.TestResult.OutputFormat = 'NUnitXml'
+$configuration.TestResult.OutputPath = $ResultPath
+
+$result = Invoke-Pester -Configuration $configuration
+
+if ($null -eq $result) {
+    # Pester itself failed (it has written why): no test ran.
+    $Host.UI.WriteLine('PowerShell tests: 0 passed, 1 failed')
+    exit 1
+}
+$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+$summary = "PowerShell tests: $($result.PassedCount) passed, $failed failed"
+if ($result.SkippedCount -gt 0) { $summary += ", $($result.SkippedCount) skipped" }
+$Host.UI.WriteLine($summary)
 exit [Math]::Min($failed, 100)

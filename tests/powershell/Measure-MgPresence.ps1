@@ -5,10 +5,8 @@ The in-process part of `cargo xtask bench`: each figure measured beside its peer
 Prints one line per figure, "bench<TAB>name<TAB>value" (numbers in invariant culture) or "benchinfo<TAB>name<TAB>text";
 xtask turns them into the table and the JSON file.
 
-- Per call: after -WarmupCalls of each, -Calls x Set-MgUserPresence against -Calls x the same POST made the way Invoke-RestMethod makes it (the
-  real Invoke-RestMethod when this PowerShell has it; otherwise what it does inside: a new HttpClient per call, since
-  no -WebSession is given, the body sent as text and the JSON answer parsed), with the same token and body, against the
-  same emulator, in interleaved blocks of 100. Each call is timed on its own; medians are compared. A reused
+- Per call: after -WarmupCalls of each, -Calls x Set-MgUserPresence against -Calls x the same POST made with the real
+  Invoke-RestMethod, with the same token and body, against the same emulator, in interleaved blocks of 100. Each call is timed on its own; medians are compared. A reused
   HttpClient is reported as the floor.
 - Bulk: -BulkUsers users through Invoke-MgBulkUserPresence, against a ForEach-Object loop of the peer and against
   ForEach-Object -Parallel -ThrottleLimit 8, unthrottled (-EmulatorUrl runs without throttling).
@@ -60,31 +58,14 @@ $null = Add-MgEnvironment -Name Bench -GraphEndpoint $EmulatorUrl -AzureADEndpoi
 $null = Add-MgEnvironment -Name BenchThrottled -GraphEndpoint $ThrottledEmulatorUrl -AzureADEndpoint $ThrottledEmulatorUrl
 Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', $token).SecurePassword) -Environment Bench -NoWelcome
 
-# The peer: Invoke-RestMethod, or what Invoke-RestMethod does inside where this PowerShell lacks it (the project's
-# engine host has no Microsoft.PowerShell.Utility module; see docs/powershell-host.md).
-$realInvokeRestMethod = [bool](Get-Command Invoke-RestMethod -ErrorAction Ignore)
-$peerText = if ($realInvokeRestMethod) {
-    @'
+# The peer: the real Invoke-RestMethod of this PowerShell (Microsoft.PowerShell.Utility), with the same token and
+# body, no -WebSession (as a script calling it in a loop does).
+$peerText = @'
 param($Uri, $Token, $Body)
 $null = Invoke-RestMethod -Method Post -Uri $Uri -Headers @{ Authorization = "Bearer $Token" } -Body $Body -ContentType 'application/json'
 '@
-} else {
-    @'
-param($Uri, $Token, $Body)
-$client = [System.Net.Http.HttpClient]::new([System.Net.Http.SocketsHttpHandler]::new())
-try {
-    $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, $Uri)
-    $null = $request.Headers.TryAddWithoutValidation('Authorization', "Bearer $Token")
-    $request.Content = [System.Net.Http.StringContent]::new($Body, [System.Text.Encoding]::UTF8, 'application/json')
-    $response = $client.Send($request)
-    $text = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
-    if (-not $response.IsSuccessStatusCode) { throw "HTTP $([int]$response.StatusCode): $text" }
-    if ($text) { [System.Text.Json.JsonDocument]::Parse($text).Dispose() }
-} finally { $client.Dispose() }
-'@
-}
 $peer = [scriptblock]::Create($peerText)
-Write-BenchInfo 'call.peer' $(if ($realInvokeRestMethod) { 'Invoke-RestMethod' } else { 'Invoke-RestMethod equivalent (new HttpClient per call)' })
+Write-BenchInfo 'call.peer' 'Invoke-RestMethod'
 
 $body = '{"sessionId":"bench-app","availability":"Away","activity":"Away","expirationDuration":"PT10M"}'
 $uri = "$EmulatorUrl/v1.0/users/bench-user/presence/setPresence"

@@ -326,7 +326,7 @@ async fn bulk(args: BulkArgs) -> Result<(), String> {
     let outcomes = loop {
         tokio::select! {
             outcomes = &mut run => break outcomes,
-            _ = tokio::signal::ctrl_c() => cancel.store(true, std::sync::atomic::Ordering::SeqCst),
+            _ = tokio::signal::ctrl_c() => cancel.cancel(),
             () = tokio::time::sleep(std::time::Duration::from_millis(100)) => progress.set_position(options.done.load(std::sync::atomic::Ordering::Relaxed) as u64),
         }
     };

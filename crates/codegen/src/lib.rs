@@ -1,12 +1,14 @@
-//! Renders everything in `generated/` from the two sources of truth: the FFI inventory (C# interop) and the cmdlet
-//! catalog (PowerShell functions with help, the module manifest's export list, the format file, JSON Schemas); the
-//! manifest also lists the functions of the hand-written scripts, read from them.
+//! Renders everything in `generated/` from the sources of truth: the FFI inventory (C# interop), the domain (the
+//! presence values tab completion offers, C#) and the cmdlet catalog (PowerShell functions, their MAML help, the
+//! module manifest's export list, the format file, JSON Schemas); the manifest also lists the functions of the hand-written scripts, read from them.
 //!
 //! The root `build.rs` calls [`write_generated`]; `cargo xtask test` fails when the committed files differ from what
 //! this renders (see [`stale_files`]).
 
+mod completion;
 mod csharp;
 mod format;
+mod help;
 mod manifest;
 mod powershell;
 mod schemas;
@@ -25,10 +27,12 @@ pub struct GeneratedFile {
 pub fn render_all(repo_root: &Path) -> Result<Vec<GeneratedFile>, String> {
     let mut files = vec![
         GeneratedFile { path: "generated/Interop.cs".into(), contents: csharp::render()? },
+        GeneratedFile { path: "generated/PresenceValues.cs".into(), contents: completion::render() },
         GeneratedFile { path: "generated/MgPresence.Cmdlets.ps1".into(), contents: powershell::render() },
         GeneratedFile { path: "generated/MgPresence.format.ps1xml".into(), contents: format::render() },
+        GeneratedFile { path: format!("generated/en-US/{}", help::HELP_FILE).into(), contents: help::render() },
         GeneratedFile { path: "generated/MgPresence.psd1".into(), contents: manifest::render(repo_root)? },
-        GeneratedFile { path: "generated/MgPresence.Cmdlets.Tests.ps1".into(), contents: tests::render() },
+        GeneratedFile { path: "generated/MgPresence.Cmdlets.TestCases.psd1".into(), contents: tests::render() },
     ];
     files.extend(schemas::render());
     Ok(files)

@@ -1,5 +1,5 @@
-//! The PowerShell cmdlet functions: one advanced function per catalog cmdlet, with comment-based help, the
-//! parameter sets and attributes the catalog derives, and a body that hands the call to the .NET runtime
+//! The PowerShell cmdlet functions: one advanced function per catalog cmdlet, pointing at its help in the MAML file
+//! ([`crate::help`]), with the parameter sets and attributes the catalog derives, and a body that hands the call to the .NET runtime
 //! (`MgPresence.Runtime.CmdletInvoker`), which calls the Rust engine.
 
 use mgpresence_catalog::parameter::{Parameter, PsType};
@@ -30,24 +30,19 @@ fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// Comment-based help text must not close the comment block.
-fn help_text(text: &str) -> String {
-    text.replace("#>", "# >")
-}
-
 /// The `[Parameter()]` attributes: one without a set name when the parameter is in every set alike, otherwise one per
 /// set.
 fn parameter_attributes(p: &Parameter, set_count: usize) -> Vec<String> {
     let flags = |mandatory: bool, pipeline: bool, dont_show: bool| {
         let mut parts = Vec::new();
         if mandatory {
-            parts.push("Mandatory = $true".to_owned());
+            parts.push("Mandatory".to_owned());
         }
         if pipeline {
-            parts.push("ValueFromPipeline = $true".to_owned());
+            parts.push("ValueFromPipeline".to_owned());
         }
         if dont_show {
-            parts.push("DontShow = $true".to_owned());
+            parts.push("DontShow".to_owned());
         }
         parts
     };
@@ -74,30 +69,10 @@ fn render_function(out: &mut String, cmdlet: &Cmdlet) {
     let sets = cmdlet.parameter_sets();
     let default_set = sets.iter().find(|s| s.is_default).map(|s| s.name.clone()).unwrap_or_default();
     let name = cmdlet.name();
-    let spec = cmdlet.spec;
 
     writeln!(out, "function {name} {{").unwrap();
-    writeln!(out, "<#").unwrap();
-    writeln!(out, ".SYNOPSIS\n{}", help_text(spec.synopsis)).unwrap();
-    writeln!(out, ".DESCRIPTION\n{}", help_text(spec.description)).unwrap();
-    for p in params.iter().filter(|p| !p.dont_show) {
-        writeln!(out, ".PARAMETER {}\n{}", p.name, help_text(&p.help)).unwrap();
-    }
-    writeln!(out, ".EXAMPLE\n{}", help_text(&cmdlet.example())).unwrap();
-    if params.iter().any(|p| matches!(p.ps_type, PsType::Identity(_))) {
-        writeln!(out, ".INPUTS\nMgPresence.Models.CloudCommunicationsIdentity").unwrap();
-    }
-    if params.iter().any(|p| matches!(p.ps_type, PsType::Body(_))) {
-        writeln!(out, ".INPUTS\nMgPresence.Models.RequestBody").unwrap();
-    }
-    writeln!(out, ".INPUTS\nSystem.Collections.IDictionary").unwrap();
-    writeln!(out, ".OUTPUTS\n{}", cmdlet.output_type()).unwrap();
-    writeln!(out, ".NOTES\nINPUTOBJECT <CloudCommunicationsIdentity>: Identity Parameter\n  [PresenceId <String>]: The unique identifier of presence\n  [UserId <String>]: The unique identifier of user").unwrap();
-    writeln!(out, ".LINK\n{}", cmdlet.help_uri()).unwrap();
-    if let Some(api) = cmdlet.api_uri() {
-        writeln!(out, ".LINK\n{api}").unwrap();
-    }
-    writeln!(out, "#>").unwrap();
+    // The help is in the MAML file (crate::help), as in Microsoft's modules: nothing to parse on import.
+    writeln!(out, "<#\n.EXTERNALHELP {}\n#>", crate::help::HELP_FILE).unwrap();
 
     let output_type = cmdlet.output_type();
     if output_type.starts_with("System.") {
@@ -111,6 +86,9 @@ fn render_function(out: &mut String, cmdlet: &Cmdlet) {
     for (i, p) in params.iter().enumerate() {
         for attribute in parameter_attributes(p, sets.len()) {
             writeln!(out, "        {attribute}").unwrap();
+        }
+        if let Some(completer) = crate::completion::completer_for(cmdlet, p) {
+            writeln!(out, "        [ArgumentCompleter([{completer}])]").unwrap();
         }
         if !p.aliases.is_empty() {
             let aliases: Vec<String> = p.aliases.iter().map(|a| quote(a)).collect();

@@ -1,7 +1,9 @@
-//! The generated PowerShell tests: one per cmdlet and parameter set. Each calls the cmdlet in real PowerShell with
-//! the catalog's example values, then asserts the exact request the emulator received (method, path, query, JSON
-//! body) and the cmdlet's output. Expected requests come from the catalog's examples (crates/catalog/src/examples.rs),
-//! expected outputs from the response kind and from the emulator's documented answers.
+//! The generated PowerShell test cases: one per cmdlet and parameter set, as data
+//! (`generated/MgPresence.Cmdlets.TestCases.psd1`). Each case holds the cmdlet's arguments (the catalog's example
+//! values, as PowerShell text), the exact request the emulator must receive (method, path, query, JSON body) and the
+//! expected output or error; the hand-written Pester file `tests/powershell/Cmdlets.Tests.ps1` runs one `It` per case.
+//! Expected requests come from the catalog's examples (crates/catalog/src/examples.rs), expected outputs from the
+//! response kind and from the emulator's documented answers.
 
 use mgpresence_catalog::examples::{EXAMPLE_APP, example_body};
 use mgpresence_catalog::parameter::{BodyMode, ParameterSet};
@@ -66,7 +68,31 @@ fn expected_error(cmdlet: &Cmdlet, set: &ParameterSet) -> Option<&'static str> {
     }
 }
 
-fn render_test(out: &mut String, cmdlet: &Cmdlet, set: &ParameterSet) {
+/// What a case expects the cmdlet to output (one of the kinds `tests/powershell/Cmdlets.Tests.ps1` knows), and the
+/// ids of the presences it outputs, in order.
+fn expected_output(cmdlet: &Cmdlet, set: &ParameterSet, id: &str, body: Option<&Value>) -> (&'static str, Vec<String>) {
+    if expected_error(cmdlet, set).is_some() {
+        return ("Error", Vec::new());
+    }
+    match cmdlet.operation_for(set).response {
+        ResponseKind::NoContent => ("PassThruTrue", Vec::new()),
+        ResponseKind::Presence => ("Presence", vec![id.to_owned()]),
+        ResponseKind::PresenceCollection => {
+            let ids: Vec<String> = body
+                .and_then(|example| example["ids"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+            // Without ids the case lists with -Top 1: one object, whichever the emulator has first.
+            if ids.is_empty() { ("PresencePage", ids) } else { ("Presences", ids) }
+        }
+        ResponseKind::Count => ("Count", Vec::new()),
+    }
+}
+
+fn render_case(out: &mut String, cmdlet: &Cmdlet, set: &ParameterSet) {
     let name = cmdlet.name();
     let op = cmdlet.operation_for(set);
     let id = format!("{}-{}", name.to_lowercase(), set.name.to_lowercase());
@@ -97,67 +123,85 @@ fn render_test(out: &mut String, cmdlet: &Cmdlet, set: &ParameterSet) {
         (BodyMode::None, _) | (_, None) => "$null".to_owned(),
         (_, Some(example)) => quote(&serde_json::to_string(example).expect("JSON")),
     };
+    let setup = if op.action == Some(mgpresence_catalog::operation::Action::Presence(PresenceAction::ClearPresence)) {
+        // Clearing needs a presence of the example session: one is set straight at the emulator first.
+        let json = format!(r#"{{"sessionId":"{EXAMPLE_APP}","availability":"Away","activity":"Away"}}"#);
+        let setup_path = format!("/{}/users/{id}/presence/setPresence", cmdlet.version.segment());
+        format!("@{{ Method = 'POST'; Path = {}; Body = {} }}", quote(&setup_path), quote(&json))
+    } else {
+        "$null".to_owned()
+    };
+    let (output, output_ids) = expected_output(cmdlet, set, &id, body.as_ref());
+    let type_name = match output {
+        "Presence" | "PresencePage" | "Presences" => quote(&format!("{}.MicrosoftGraphPresence", cmdlet.version.models_namespace())),
+        _ => "$null".to_owned(),
+    };
+    let error_code = expected_error(cmdlet, set).map_or_else(|| "$null".to_owned(), quote);
 
-    writeln!(out, "    It {} {{", quote(&format!("{name} ({})", set.name))).unwrap();
-    if op.action == Some(mgpresence_catalog::operation::Action::Presence(PresenceAction::ClearPresence)) {
-        let setup = format!(r#"{{"sessionId":"{EXAMPLE_APP}","availability":"Away","activity":"Away"}}"#);
-        writeln!(out, "        Invoke-EmulatorGraph 'POST' {} {}", quote(&format!("/{}/users/{id}/presence/setPresence", cmdlet.version.segment())), quote(&setup)).unwrap();
-        writeln!(out, "        Clear-EmulatorRequest").unwrap();
-    }
-    writeln!(out, "        $errors = @()").unwrap();
-    writeln!(out, "        $out = @({name} {} -ErrorVariable errors -ErrorAction SilentlyContinue)", args.join(" ")).unwrap();
-    writeln!(out, "        Assert-Request {} {} {} {expected_body}", quote(op.method.as_str()), quote(&path), quote(query)).unwrap();
-    let type_name = format!("{}.MicrosoftGraphPresence", cmdlet.version.models_namespace());
-    match expected_error(cmdlet, set) {
-        Some(code) => {
-            writeln!(out, "        Assert-Equal 1 $errors.Count 'one error record'").unwrap();
-            writeln!(out, "        Assert-Like {} $errors[0].FullyQualifiedErrorId", quote(&format!("{code},*"))).unwrap();
-            writeln!(out, "        Assert-Equal 0 $out.Count").unwrap();
-        }
-        None => {
-            writeln!(out, "        Assert-Equal 0 $errors.Count \"no error: $($errors | ForEach-Object {{ $_.Exception.Message }})\"").unwrap();
-            match op.response {
-                ResponseKind::NoContent => {
-                    writeln!(out, "        Assert-Equal 1 $out.Count").unwrap();
-                    writeln!(out, "        Assert-True ($out[0] -is [bool] -and $out[0]) '-PassThru outputs $true'").unwrap();
-                }
-                ResponseKind::Presence => {
-                    writeln!(out, "        Assert-Equal 1 $out.Count").unwrap();
-                    writeln!(out, "        Assert-Equal {} $out[0].PSObject.TypeNames[0]", quote(&type_name)).unwrap();
-                    writeln!(out, "        Assert-Equal {} $out[0].Id", quote(&id)).unwrap();
-                }
-                ResponseKind::PresenceCollection => {
-                    let expected: Vec<String> = match &body {
-                        Some(example) => example["ids"].as_array().into_iter().flatten().filter_map(Value::as_str).map(quote).collect(),
-                        None => Vec::new(),
-                    };
-                    if expected.is_empty() {
-                        writeln!(out, "        Assert-Equal 1 $out.Count '-Top 1 gives one object'").unwrap();
-                    } else {
-                        writeln!(out, "        Assert-SequenceEqual @({}) @($out | ForEach-Object {{ $_.Id }})", expected.join(", ")).unwrap();
-                    }
-                    writeln!(out, "        Assert-Equal {} $out[0].PSObject.TypeNames[0]", quote(&type_name)).unwrap();
-                }
-                ResponseKind::Count => {
-                    writeln!(out, "        Assert-Equal 1 $out.Count").unwrap();
-                    writeln!(out, "        Assert-True ($out[0] -is [int] -and $out[0] -ge 0) 'a count'").unwrap();
-                }
-            }
-        }
-    }
-    writeln!(out, "    }}\n").unwrap();
+    let key = "                    ";
+    writeln!(out, "                @{{").unwrap();
+    writeln!(out, "{key}Cmdlet = {}", quote(&name)).unwrap();
+    writeln!(out, "{key}ParameterSet = {}", quote(&set.name)).unwrap();
+    writeln!(out, "{key}Arguments = {}", quote(&args.join(" "))).unwrap();
+    writeln!(out, "{key}Setup = {setup}").unwrap();
+    let method = quote(op.method.as_str());
+    writeln!(out, "{key}Request = @{{ Method = {method}; Path = {}; Query = {}; Body = {expected_body} }}", quote(&path), quote(query)).unwrap();
+    writeln!(out, "{key}ErrorCode = {error_code}").unwrap();
+    writeln!(out, "{key}Output = {}", quote(output)).unwrap();
+    writeln!(out, "{key}OutputTypeName = {type_name}").unwrap();
+    writeln!(out, "{key}OutputIds = @({})", output_ids.iter().map(|i| quote(i)).collect::<Vec<_>>().join(", ")).unwrap();
+    writeln!(out, "                }}").unwrap();
 }
 
+/// The data file, `@{ Cmdlets = @( @{ Cmdlet = …; ParameterSets = @( case, … ) }, … ) }`, read with
+/// Import-PowerShellDataFile. Every case has every key (`$null` or empty where it does not apply), so no case sees a
+/// variable left from another.
+///
+/// A case: `Cmdlet`, `ParameterSet`; `Arguments`, the PowerShell text of the arguments; `Setup`, `$null` or a request
+/// (`Method`, `Path`, JSON `Body`) sent straight to the emulator first; `Request`, the one request the emulator must
+/// record (`Method`, `Path`, `Query` as sent, `Body` as the JSON text sent, member order included, or `$null`);
+/// `ErrorCode`, the Graph code of the one error record expected, or `$null`; `Output`: `Error` (nothing),
+/// `PassThruTrue`, `Presence` (one, with the id in `OutputIds`), `PresencePage` (one, from `-Top 1`), `Presences`
+/// (the ids in `OutputIds`, in that order) or `Count` (an `[int]`); `OutputTypeName`, the first type name of the
+/// presences output.
 pub fn render() -> String {
     let mut out = String::from(
-        "# <auto-generated>\n# Generated by crates/codegen from the cmdlet catalog: one test per cmdlet and parameter set. Do not edit.\n# Run by tests/powershell/Invoke-MgPresenceTests.ps1, which provides the framework, the module and the emulator.\n# </auto-generated>\n\n",
+        "# <auto-generated>\n# Generated by crates/codegen (src/tests.rs) from the cmdlet catalog: one test case per cmdlet and parameter set.\n# Do not edit. tests/powershell/Cmdlets.Tests.ps1 runs one Pester It per case.\n# </auto-generated>\n@{\n    Cmdlets = @(\n",
     );
     for cmdlet in all_cmdlets() {
-        writeln!(out, "Describe {} {{", quote(&format!("{} (generated)", cmdlet.name()))).unwrap();
+        writeln!(out, "        @{{").unwrap();
+        writeln!(out, "            Cmdlet = {}", quote(&cmdlet.name())).unwrap();
+        writeln!(out, "            ParameterSets = @(").unwrap();
         for set in cmdlet.parameter_sets() {
-            render_test(&mut out, &cmdlet, &set);
+            render_case(&mut out, &cmdlet, &set);
         }
-        writeln!(out, "}}\n").unwrap();
+        writeln!(out, "            )").unwrap();
+        writeln!(out, "        }}").unwrap();
     }
+    out.push_str("    )\n}\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use mgpresence_catalog::all_cmdlets;
+
+    const CASE_KEYS: [&str; 9] = ["Cmdlet", "ParameterSet", "Arguments", "Setup", "Request", "ErrorCode", "Output", "OutputTypeName", "OutputIds"];
+
+    #[test]
+    fn one_case_per_cmdlet_and_parameter_set_each_with_every_key() {
+        let text = super::render();
+        let sets: usize = all_cmdlets().iter().map(|c| c.parameter_sets().len()).sum();
+        assert_eq!(text.matches("\n            ParameterSets = @(").count(), all_cmdlets().len());
+        for key in CASE_KEYS {
+            assert_eq!(text.matches(&format!("\n                    {key} = ")).count(), sets, "{key}");
+        }
+    }
+
+    #[test]
+    fn texts_are_single_quoted_with_their_quotes_doubled() {
+        let text = super::render();
+        assert!(text.contains("Arguments = '-UserId ''get-mguserpresence-get'''"));
+        assert!(text.contains("Body = '{\"sessionId\":"));
+    }
 }

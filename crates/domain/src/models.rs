@@ -6,7 +6,7 @@
 
 use crate::duration::IsoDuration;
 use crate::rules::{self, RuleViolation};
-use crate::values::{Activity, Availability};
+use crate::values::{Activity, Availability, PREFERRED_PRESENCE_PAIRS, PresencePair, SESSION_PRESENCE_PAIRS};
 use schemars::{JsonSchema, Schema};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -353,6 +353,16 @@ impl BodyKind {
             Self::SetLocation => schemars::schema_for!(SetLocationRequest),
             Self::GetPresencesByUserId => schemars::schema_for!(GetPresencesByUserIdRequest),
             Self::PresenceEntity => schemars::schema_for!(PresenceEntity),
+        }
+    }
+
+    /// The (availability, activity) pairs the body must hold, for the actions that accept only some pairs
+    /// (setPresence, setUserPreferredPresence); `None` for bodies without such a rule.
+    pub fn presence_pairs(self) -> Option<&'static [PresencePair]> {
+        match self {
+            Self::SetPresence => Some(SESSION_PRESENCE_PAIRS),
+            Self::SetUserPreferredPresence => Some(PREFERRED_PRESENCE_PAIRS),
+            _ => None,
         }
     }
 

@@ -78,6 +78,13 @@ pub fn graph_session_cancel_bulk(session: SessionHandle) -> ffi::Result<u8, FfiE
     with_session(session, GraphSession::cancel_bulk)
 }
 
+/// Stops the cmdlet call running with `call_id` (see `CmdletCall::call_id`) at once: it sends nothing more and returns
+/// a cancelled outcome. 1 when such a call was running, 0 when none is (nothing is remembered for a later call).
+#[ffi]
+pub fn graph_session_cancel_call(session: SessionHandle, call_id: u64) -> ffi::Result<u8, FfiError> {
+    with_session(session, |s| s.cancel_call(call_id))
+}
+
 /// Set-MgRequestContext: retries (at most 10), the first retry delay and the total retry time (seconds, 0 = no
 /// limit), for the current connection and later ones.
 #[ffi]

@@ -68,6 +68,7 @@ pub fn inventory() -> RustInventory {
         .register(function!(exports::graph_session_invoke_bulk))
         .register(function!(exports::graph_session_bulk_progress))
         .register(function!(exports::graph_session_cancel_bulk))
+        .register(function!(exports::graph_session_cancel_call))
         .register(function!(exports::graph_session_set_request_context))
         .register(function!(exports::graph_session_request_context_json))
         .register(function!(exports::graph_session_disconnect))

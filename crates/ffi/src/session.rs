@@ -10,7 +10,7 @@ use mgpresence_catalog::bulk::BulkAction;
 use mgpresence_graph::bulk::BulkItem;
 use mgpresence_catalog::{ApiVersion, find_cmdlet};
 use mgpresence_graph::cmdlet_call::{self, CallOptions};
-use mgpresence_graph::{Cloud, Credential, GraphClient, GraphClientConfig};
+use mgpresence_graph::{Cancellation, Cloud, Credential, GraphClient, GraphClientConfig};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use std::sync::{OnceLock, RwLock};
@@ -38,6 +38,23 @@ pub struct GraphSession {
     retry: RwLock<mgpresence_graph::RetryPolicy>,
     /// The bulk run in progress: its cancel flag and progress counter.
     bulk: std::sync::Mutex<Option<mgpresence_graph::bulk::BulkOptions>>,
+    /// The cancellable cmdlet calls in progress, by the caller's call id (a few at most: one per runspace).
+    calls: std::sync::Mutex<Vec<(u64, Cancellation)>>,
+}
+
+/// A running call's place in `GraphSession::calls`, left when the call returns (or unwinds).
+struct RunningCall<'a> {
+    calls: &'a std::sync::Mutex<Vec<(u64, Cancellation)>>,
+    id: u64,
+}
+
+impl Drop for RunningCall<'_> {
+    fn drop(&mut self) {
+        let mut calls = self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(i) = calls.iter().rposition(|(id, _)| *id == self.id) {
+            calls.swap_remove(i);
+        }
+    }
 }
 
 const _: () = {
@@ -177,9 +194,18 @@ impl GraphSession {
             Err(e) => return outcome(e),
         };
         let client = self.connection.read().expect("connection lock").client.clone();
+        // A call id makes the call cancellable by `cancel_call` until it returns.
+        let (cancel, _running) = if call.call_id == 0 {
+            (None, None)
+        } else {
+            let cancel = Cancellation::new();
+            self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((call.call_id, cancel.clone()));
+            (Some(cancel), Some(RunningCall { calls: &self.calls, id: call.call_id }))
+        };
         let options = CallOptions {
             trace: call.trace != 0,
             user_agent_suffix: Some(call.user_agent_suffix.as_str().to_owned()).filter(|s| !s.is_empty()),
+            cancel,
         };
         let result =
             runtime.block_on(cmdlet_call::run(client.as_ref(), &cmdlet, call.parameter_set.as_str(), &bound, &options));
@@ -205,6 +231,21 @@ impl GraphSession {
             count_variable: text(result.count.as_ref().map(|(name, _)| name.clone()).unwrap_or_default()),
             count: result.count.as_ref().map_or(0, |(_, n)| *n),
             debug_text: text(result.trace.join("\u{c}")),
+            cancelled: u8::from(result.cancelled),
+        }
+    }
+
+    /// Stops the cmdlet call running with `call_id`: its request or retry wait is dropped and it returns a cancelled
+    /// outcome. 1 when such a call was running, 0 when none is (not started yet, or finished): nothing is kept for
+    /// later, so a caller that must not miss the start asks again.
+    pub fn cancel_call(&self, call_id: u64) -> u8 {
+        let calls = self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match calls.iter().find(|(id, _)| *id == call_id) {
+            Some((_, cancel)) => {
+                cancel.cancel();
+                1
+            }
+            None => 0,
         }
     }
 }
@@ -214,7 +255,7 @@ impl GraphSession {
 impl GraphSession {
     /// A session that is not connected yet. Cheap: nothing starts until the first call.
     pub fn new() -> Self {
-        Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None), bulk: std::sync::Mutex::new(None), retry: RwLock::new(Default::default()) }
+        Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None), bulk: std::sync::Mutex::new(None), retry: RwLock::new(Default::default()), calls: std::sync::Mutex::new(Vec::new()) }
     }
 
     /// Connects with an access token to an environment (Global when empty). Returns the error, if any.
@@ -352,7 +393,7 @@ impl GraphSession {
     /// Stops the bulk run in progress: items not yet sent end as "not sent".
     pub fn cancel_bulk(&self) -> u8 {
         if let Some(options) = self.bulk.lock().expect("bulk lock").as_ref() {
-            options.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+            options.cancel.cancel();
         }
         1
     }

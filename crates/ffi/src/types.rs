@@ -60,6 +60,9 @@ pub struct CmdletCall {
     pub trace: u8,
     /// Appended to the User-Agent (host and command), may be empty.
     pub user_agent_suffix: ffi::String,
+    /// A number the caller chose for this call, unique among its running calls, so `graph_session_cancel_call` can
+    /// stop it; 0 for a call that is not to be cancelled.
+    pub call_id: u64,
 }
 
 /// What -WhatIf/-Confirm show, or why the call cannot be made.
@@ -88,6 +91,8 @@ pub struct CallOutcome {
     pub count: i64,
     /// Request/response texts for the debug stream, each block separated by a form feed.
     pub debug_text: ffi::String,
+    /// 1 when `graph_session_cancel_call` stopped the call (then `error` is `OperationStopped`).
+    pub cancelled: u8,
 }
 
 /// Connect-MgGraph. `kind`: 0 access token, 1 client secret, 2 client certificate, 3 managed identity. Fields a kind
@@ -184,6 +189,7 @@ impl Refusal for CallOutcome {
             count_variable: empty(),
             count: 0,
             debug_text: empty(),
+            cancelled: 0,
         }
     }
 }

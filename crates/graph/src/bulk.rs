@@ -3,6 +3,7 @@
 //! `Retry-After` (or a backoff) until the retry policy gives up. Every item ends with an outcome — applied, or the
 //! error that stopped it, or "not sent" when the run was cancelled — so nothing fails unseen.
 
+use crate::cancel::Cancellation;
 use crate::client::{GraphClient, SendOptions};
 use crate::cmdlet_call::error_of_client;
 use crate::retry::{is_retryable, retry_after};
@@ -13,7 +14,7 @@ use mgpresence_catalog::{ApiVersion, Cmdlet, HttpMethod};
 use serde_json::{Map, Value, json};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// The most requests Graph takes in one `$batch`.
@@ -64,15 +65,16 @@ impl BulkOutcome {
 pub struct BulkOptions {
     /// Batches in flight at once.
     pub concurrency: usize,
-    /// Set to stop: items not yet sent end as "not sent".
-    pub cancel: Arc<AtomicBool>,
+    /// Cancel to stop: no further batch is sent, waits for a Retry-After end at once, and items not yet sent end as
+    /// "not sent" (batches already out are answered and recorded).
+    pub cancel: Cancellation,
     /// Items finished so far (for progress).
     pub done: Arc<AtomicUsize>,
 }
 
 impl Default for BulkOptions {
     fn default() -> Self {
-        Self { concurrency: 4, cancel: Arc::new(AtomicBool::new(false)), done: Arc::new(AtomicUsize::new(0)) }
+        Self { concurrency: 4, cancel: Cancellation::new(), done: Arc::new(AtomicUsize::new(0)) }
     }
 }
 
@@ -226,7 +228,7 @@ pub async fn run_bulk(client: &GraphClient, cmdlet: &Cmdlet, parameter_set: &str
     };
     futures::future::join_all((0..options.concurrency.max(1)).map(|_| run.work())).await;
     let mut outcomes = run.outcomes.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if options.cancel.load(Ordering::SeqCst) {
+    if options.cancel.is_cancelled() {
         for outcome in outcomes.iter_mut().filter(|o| o.status == 0 && o.error.is_none()) {
             outcome.error = Some(CmdletError {
                 error_id: "NotSent".into(),
@@ -260,8 +262,7 @@ impl BulkRun<'_> {
     async fn work(&self) {
         let policy = self.client.config().retry;
         loop {
-            self.gate.wait().await;
-            if self.options.cancel.load(Ordering::SeqCst) {
+            if self.options.cancel.run(self.gate.wait()).await.is_none() {
                 return;
             }
             let chunk: Option<Vec<Pending>> = {
@@ -282,8 +283,11 @@ impl BulkRun<'_> {
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 continue;
             };
-            if let Some(not_before) = chunk.iter().filter_map(|p| p.not_before).max() {
-                tokio::time::sleep_until(not_before).await;
+            if let Some(not_before) = chunk.iter().filter_map(|p| p.not_before).max()
+                && self.options.cancel.run(tokio::time::sleep_until(not_before)).await.is_none()
+            {
+                // The chunk stays unsent: its items end as "not sent".
+                return;
             }
             let results = send_batch(self.client, &chunk).await;
             let (mut front, mut back, mut hold) = (Vec::new(), Vec::new(), None::<Duration>);

@@ -1,6 +1,7 @@
 //! Running one catalog cmdlet call end to end: bind the parameters, send the request, map the response to output or
 //! an error. The FFI layer (PowerShell) and the CLI both go through here, so a call behaves the same from either.
 
+use crate::cancel::Cancellation;
 use crate::client::{ClientError, GraphClient, SendOptions};
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory, PreparedRequest};
 use mgpresence_catalog::{Cmdlet, response};
@@ -12,6 +13,9 @@ pub struct CallOptions {
     /// Record request/response texts for the debug stream.
     pub trace: bool,
     pub user_agent_suffix: Option<String>,
+    /// Stops the call when cancelled: the request in flight or the retry wait is dropped, nothing more is sent, and
+    /// the result is [`CmdletCallResult::cancelled`].
+    pub cancel: Option<Cancellation>,
 }
 
 /// What a call produced.
@@ -28,11 +32,26 @@ pub struct CmdletCallResult {
     /// The -CountVariable name and `@odata.count`, when asked for.
     pub count: Option<(String, i64)>,
     pub trace: Vec<String>,
+    /// The call was cancelled before it finished (then `error` is `OperationStopped`).
+    pub cancelled: bool,
 }
 
 impl CmdletCallResult {
     fn failed(error: CmdletError) -> Self {
         Self { error: Some(error), ..Self::default() }
+    }
+
+    /// The result of a call stopped by its [`Cancellation`].
+    pub fn stopped() -> Self {
+        Self {
+            cancelled: true,
+            ..Self::failed(CmdletError {
+                error_id: "OperationStopped".to_owned(),
+                message: "The call was stopped before it finished.".to_owned(),
+                category: ErrorCategory::OperationStopped,
+                terminating: true,
+            })
+        }
     }
 }
 
@@ -49,8 +68,24 @@ pub fn error_of_client(e: &ClientError) -> CmdletError {
     CmdletError { error_id: error_id.to_owned(), message: e.to_string(), category, terminating: false }
 }
 
-/// Binds, sends and maps one call. `client` is `None` while not connected.
+/// Binds, sends and maps one call. `client` is `None` while not connected. With `options.cancel`, the call races
+/// the cancellation (requests, retry waits and next pages alike).
 pub async fn run(
+    client: Option<&GraphClient>,
+    cmdlet: &Cmdlet,
+    parameter_set: &str,
+    bound: &Map<String, Value>,
+    options: &CallOptions,
+) -> CmdletCallResult {
+    match &options.cancel {
+        None => run_to_end(client, cmdlet, parameter_set, bound, options).await,
+        Some(cancel) => {
+            cancel.run(run_to_end(client, cmdlet, parameter_set, bound, options)).await.unwrap_or_else(CmdletCallResult::stopped)
+        }
+    }
+}
+
+async fn run_to_end(
     client: Option<&GraphClient>,
     cmdlet: &Cmdlet,
     parameter_set: &str,

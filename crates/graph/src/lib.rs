@@ -3,6 +3,7 @@
 //! - [`cloud`]: the national clouds and custom environments (service roots and sign-in endpoints).
 //! - [`auth`]: getting tokens — user-supplied, client secret, certificate assertion, managed identity — cached and
 //!   refreshed.
+//! - [`cancel`]: stopping a call from another thread (Ctrl+C): requests and retry waits race a [`Cancellation`].
 //! - [`bulk`]: one cmdlet call for many users through `$batch`, retrying throttled items, an outcome per item.
 //! - [`client`]: the reqwest client — bearer token, `client-request-id`, user agent, proxy, timeouts.
 //! - [`retry`]: Microsoft's retry policy (429/503/504, `Retry-After`, exponential backoff, `Retry-Attempt`).
@@ -11,12 +12,14 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod cancel;
 pub mod client;
 pub mod cmdlet_call;
 pub mod cloud;
 pub mod retry;
 pub mod trace;
 
+pub use cancel::Cancellation;
 pub use cmdlet_call::{CallOptions, CmdletCallResult};
 pub use client::{ClientError, GraphClient, GraphClientConfig, GraphResponse, SendOptions};
 pub use cloud::{Cloud, CloudError};

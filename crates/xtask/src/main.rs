@@ -1,17 +1,21 @@
 //! `cargo xtask`: the project's build, test, demo and bench commands.
 //!
-//! - [`toolchain`]: finds or provides PowerShell 7 (a real `pwsh`, else the project's engine host).
+//! - [`toolchain`]: finds or installs PowerShell 7 (`$MGPRESENCE_PWSH`, a `pwsh` on PATH, else the .NET tool) and Pester.
+//! - [`test_results`]: test counts from the result files Pester writes.
 //! - [`module`]: builds the Rust engine and the .NET runtime and lays out the importable module in `out/module/`.
 //! - [`emulator`]: starts the emulator (the real `mgpresence serve`) for the demo and the tests.
 //! - [`tasks`]: the commands themselves.
 //! - [`bench`]: speed and memory against peers in the same run.
 //! - [`soak`]: 100,000 calls through the C ABI under valgrind.
+//! - [`package`]: the package admins install (PSResourceGet repository, Azure Automation zip).
 
 mod bench;
 mod emulator;
 mod module;
+mod package;
 mod soak;
 mod tasks;
+mod test_results;
 mod toolchain;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +43,16 @@ enum Task {
     },
     /// Rewrite generated/ from the FFI inventory and the cmdlet catalog.
     Codegen,
+    /// The package admins install: out/package/MgPresence/<version>/ (release engine, stripped, one
+    /// runtimes/<rid>/native folder per platform), published into the PSResourceGet repository out/repo, and the Azure
+    /// Automation zip out/package/MgPresence-<version>.zip.
+    Package {
+        /// An engine built on another machine, added as runtimes/<rid>/native: <rid>=<path>, e.g.
+        /// osx-arm64=artifacts/libmgpresence_ffi.dylib. Repeat for each platform; this machine's engine is built
+        /// unless one is given for its platform.
+        #[arg(long = "native", value_name = "RID=PATH", value_parser = package::parse_native)]
+        natives: Vec<(String, std::path::PathBuf)>,
+    },
     /// Calls through the C ABI under valgrind memcheck (Linux); fails when bytes are definitely lost.
     Valgrind {
         /// How many calls.
@@ -55,6 +69,7 @@ fn main() -> std::process::ExitCode {
         Task::Test => tasks::test(),
         Task::Bench { quick } => bench::bench(&bench::BenchOptions { quick }),
         Task::Codegen => tasks::codegen(),
+        Task::Package { natives } => package::package_with(&module::root(), &package::PackageOptions { natives }).map(|_| ()),
         Task::Valgrind { calls } => soak::valgrind(calls),
     };
     match result {

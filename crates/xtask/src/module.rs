@@ -3,8 +3,13 @@
 //! ```text
 //! out/module/MgPresence/
 //!   MgPresence.psd1  MgPresence.psm1  MgPresence.format.ps1xml
-//!   bin/MgPresence.Runtime.dll  bin/<native engine: libmgpresence_ffi.so | .dylib | mgpresence_ffi.dll>
+//!   bin/MgPresence.Runtime.dll
+//!   runtimes/<rid>/native/<engine: libmgpresence_ffi.so | libmgpresence_ffi.dylib | mgpresence_ffi.dll>
 //! ```
+//!
+//! The same layout as the package (`cargo xtask package`, [`crate::package`]), which holds one `runtimes/<rid>`
+//! folder per platform; the dev build holds this machine's only. `NativeLibraryLoader` picks the folder of the running
+//! OS and process architecture.
 //!
 //! The built `MgPresence.psm1` is `powershell/MgPresence.psm1` with each script it dot-sources written in place
 //! (see [`bundle_loader`]): one file to read and compile instead of four saves about 15 ms of every import.
@@ -40,6 +45,100 @@ pub fn native_library_name() -> &'static str {
     } else {
         "libmgpresence_ffi.so"
     }
+}
+
+/// The platforms the package has a native folder for, as .NET runtime identifiers.
+pub const RIDS: [&str; 6] = ["linux-x64", "linux-arm64", "osx-x64", "osx-arm64", "win-x64", "win-arm64"];
+
+/// The runtime identifier of the platform xtask was built for (the one `cargo build` builds the engine for).
+pub fn host_rid() -> Result<&'static str> {
+    let os = if cfg!(windows) {
+        "win"
+    } else if cfg!(target_os = "macos") {
+        "osx"
+    } else if cfg!(target_os = "linux") {
+        "linux"
+    } else {
+        bail!("no runtimes/<rid> folder for this operating system")
+    };
+    let arch = if cfg!(target_arch = "x86_64") {
+        "x64"
+    } else if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else {
+        bail!("no runtimes/<rid> folder for this processor architecture")
+    };
+    Ok(match (os, arch) {
+        ("win", "x64") => "win-x64",
+        ("win", _) => "win-arm64",
+        ("osx", "x64") => "osx-x64",
+        ("osx", _) => "osx-arm64",
+        (_, "x64") => "linux-x64",
+        _ => "linux-arm64",
+    })
+}
+
+/// The native library's file name for a runtime identifier (`win-*`: `mgpresence_ffi.dll`, `osx-*`: `.dylib`, …).
+pub fn native_library_name_for(rid: &str) -> &'static str {
+    if rid.starts_with("win") {
+        "mgpresence_ffi.dll"
+    } else if rid.starts_with("osx") {
+        "libmgpresence_ffi.dylib"
+    } else {
+        "libmgpresence_ffi.so"
+    }
+}
+
+/// Where a module folder holds the engine of `rid`, relative to the module folder.
+pub fn native_library_in_module(rid: &str) -> PathBuf {
+    Path::new("runtimes").join(rid).join("native").join(native_library_name_for(rid))
+}
+
+/// What goes into a module folder besides the scripts and the manifest.
+pub struct Layout<'a> {
+    /// Where `dotnet build` put MgPresence.Runtime.dll.
+    pub runtime_out: &'a Path,
+    /// Copy MgPresence.Runtime.pdb too (the dev build does; the package does not).
+    pub with_pdb: bool,
+    /// The engine for each platform: (runtime identifier, built library).
+    pub natives: &'a [(String, PathBuf)],
+}
+
+/// Lays out (or replaces) a module folder: the bundled loader, the manifest and the format file from `generated/`,
+/// `bin/MgPresence.Runtime.dll`, and each engine in `runtimes/<rid>/native/`.
+pub fn lay_out(root: &Path, module_dir: &Path, layout: &Layout<'_>) -> Result<()> {
+    if module_dir.exists() {
+        std::fs::remove_dir_all(module_dir).with_context(|| format!("cannot clear {}", module_dir.display()))?;
+    }
+    std::fs::create_dir_all(module_dir.join("bin")).with_context(|| format!("cannot create {}", module_dir.display()))?;
+    std::fs::write(module_dir.join("MgPresence.psm1"), bundle_loader(root)?).context("cannot write MgPresence.psm1 into the module")?;
+    let mut copies: Vec<(PathBuf, PathBuf)> = vec![
+        (root.join("generated/MgPresence.psd1"), "MgPresence.psd1".into()),
+        (root.join("generated/MgPresence.format.ps1xml"), "MgPresence.format.ps1xml".into()),
+        (root.join("generated/en-US/MgPresence-help.xml"), "en-US/MgPresence-help.xml".into()),
+        (layout.runtime_out.join("MgPresence.Runtime.dll"), "bin/MgPresence.Runtime.dll".into()),
+    ];
+    if layout.with_pdb {
+        copies.push((layout.runtime_out.join("MgPresence.Runtime.pdb"), "bin/MgPresence.Runtime.pdb".into()));
+    }
+    for (rid, library) in layout.natives {
+        if !RIDS.contains(&rid.as_str()) {
+            bail!("unknown runtime identifier {rid:?} (expected one of {})", RIDS.join(", "));
+        }
+        let in_module = native_library_in_module(rid);
+        if library.file_name() != in_module.file_name() {
+            bail!("{} is not named {} as a {rid} engine must be", library.display(), native_library_name_for(rid));
+        }
+        copies.push((library.clone(), in_module));
+    }
+    for (from, to) in copies {
+        let to = module_dir.join(to);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::copy(&from, &to).with_context(|| format!("cannot copy {} into the module", from.display()))?;
+    }
+    Ok(())
 }
 
 /// What a build produced.
@@ -115,21 +214,8 @@ pub fn build(root: &Path, profile: Profile) -> Result<Built> {
     )?;
 
     let module_dir = out.join("module/MgPresence");
-    if module_dir.exists() {
-        std::fs::remove_dir_all(&module_dir).with_context(|| format!("cannot clear {}", module_dir.display()))?;
-    }
-    std::fs::create_dir_all(module_dir.join("bin"))?;
-    std::fs::write(module_dir.join("MgPresence.psm1"), bundle_loader(root)?).context("cannot write MgPresence.psm1 into the module")?;
-    let copies: [(PathBuf, &str); 5] = [
-        (root.join("generated/MgPresence.psd1"), "MgPresence.psd1"),
-        (root.join("generated/MgPresence.format.ps1xml"), "MgPresence.format.ps1xml"),
-        (runtime_out.join("MgPresence.Runtime.dll"), "bin/MgPresence.Runtime.dll"),
-        (runtime_out.join("MgPresence.Runtime.pdb"), "bin/MgPresence.Runtime.pdb"),
-        (target_dir.join(native_library_name()), &format!("bin/{}", native_library_name())),
-    ];
-    for (from, to) in copies {
-        std::fs::copy(&from, module_dir.join(to)).with_context(|| format!("cannot copy {} into the module", from.display()))?;
-    }
+    let natives = [(host_rid()?.to_owned(), target_dir.join(native_library_name()))];
+    lay_out(root, &module_dir, &Layout { runtime_out: &runtime_out, with_pdb: true, natives: &natives })?;
     let cli = target_dir.join(if cfg!(windows) { "mgpresence.exe" } else { "mgpresence" });
     Ok(Built { module_dir, cli, target_dir })
 }
@@ -137,6 +223,15 @@ pub fn build(root: &Path, profile: Profile) -> Result<Built> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_platform_has_its_engine_folder() {
+        assert!(RIDS.contains(&host_rid().unwrap()));
+        assert_eq!(native_library_in_module("win-arm64"), Path::new("runtimes/win-arm64/native/mgpresence_ffi.dll"));
+        assert_eq!(native_library_in_module("osx-x64"), Path::new("runtimes/osx-x64/native/libmgpresence_ffi.dylib"));
+        assert_eq!(native_library_in_module("linux-arm64"), Path::new("runtimes/linux-arm64/native/libmgpresence_ffi.so"));
+        assert_eq!(native_library_name_for(host_rid().unwrap()), native_library_name());
+    }
 
     #[test]
     fn the_bundled_loader_holds_every_script_it_dot_sources() {

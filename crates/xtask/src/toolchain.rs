@@ -1,18 +1,30 @@
-//! PowerShell 7 for the demo and the tests.
+//! The tools the demo, the tests and the bench run with: PowerShell 7 and Pester.
 //!
-//! In order: `$MGPRESENCE_PWSH`; a `pwsh` on PATH that is 7.4 or newer; `dotnet tool install PowerShell` into
-//! `out/tools/pwsh-tool` (the NuGet feed may not have it: on the project's build machines it does not); and last the
-//! project's own host of the PowerShell 7 engine (powershell/pwsh-host, System.Management.Automation from NuGet),
-//! built into `out/tools/pwsh-host`. See docs/powershell-host.md.
+//! PowerShell, in order: `$MGPRESENCE_PWSH`; a `pwsh` on PATH that is 7.4 or newer; else
+//! `dotnet tool install PowerShell --version 7.6.9` into `out/tools/powershell`. A .NET tool's `pwsh` is a shim that
+//! starts the real pwsh as a second process, so the real one inside the tool's folder is run instead (signals and
+//! process ids then reach the PowerShell that runs the script; see docs/decisions.md).
+//!
+//! Pester: `Save-PSResource Pester` from a PSResourceGet repository registered for the machine's NuGet feed (the
+//! first enabled source `dotnet nuget list source` names), into `out/tools/modules`. PSResourceGet keeps its
+//! repository list under the user's data folder; every pwsh of xtask that registers a repository gets its own
+//! ([`isolate_psresourceget`]), so the user's own list is never touched.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The PowerShell that `dotnet tool install` is asked for: the feed serves 7.6.9, and without a version the tool
+/// resolves to a newer one whose platform packages the feed may lack.
+pub const POWERSHELL_TOOL_VERSION: &str = "7.6.9";
+/// The Pester the tests are written for.
+pub const PESTER_VERSION: &str = "5.7.1";
+
 /// A PowerShell to run scripts with.
 #[derive(Debug, Clone)]
 pub struct Pwsh {
     pub program: PathBuf,
+    /// What it is, for the bench table and the logs: "PowerShell 7.6.9 (dotnet tool, out/tools/powershell)".
     pub description: String,
 }
 
@@ -40,49 +52,135 @@ fn at_least_7_4(version: &str) -> bool {
 
 fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+    let file = if cfg!(windows) { format!("{name}.exe") } else { name.to_owned() };
+    std::env::split_paths(&path).map(|d| d.join(&file)).find(|p| p.is_file())
 }
 
-/// Finds or provides PowerShell 7.4+.
+/// The real pwsh inside a .NET tool folder: `.store/powershell/<v>/powershell/<v>/tools/<tfm>/any/<unix|win>/pwsh`.
+fn real_pwsh_in_tool(tool_dir: &Path, version: &str) -> Option<PathBuf> {
+    let tools = tool_dir.join(".store/powershell").join(version).join("powershell").join(version).join("tools");
+    let (platform, file) = if cfg!(windows) { ("win", "pwsh.exe") } else { ("unix", "pwsh") };
+    std::fs::read_dir(tools).ok()?.filter_map(|e| e.ok()).map(|tfm| tfm.path().join("any").join(platform).join(file)).find(|p| p.is_file())
+}
+
+/// Finds or installs PowerShell 7.4+.
 pub fn pwsh(root: &Path) -> Result<Pwsh> {
     if let Some(explicit) = std::env::var_os("MGPRESENCE_PWSH") {
         let program = PathBuf::from(explicit);
         let version = version_of(&program).with_context(|| format!("MGPRESENCE_PWSH={} does not run", program.display()))?;
-        return Ok(Pwsh { program, description: format!("PowerShell {version} (MGPRESENCE_PWSH)") });
+        if !at_least_7_4(&version) {
+            bail!("MGPRESENCE_PWSH={} is PowerShell {version}; 7.4 or newer is needed", program.display());
+        }
+        return Ok(Pwsh { description: format!("PowerShell {version} ({})", program.display()), program });
     }
     if let Some(program) = on_path("pwsh")
         && let Some(version) = version_of(&program).filter(|v| at_least_7_4(v))
     {
         return Ok(Pwsh { description: format!("PowerShell {version} ({})", program.display()), program });
     }
-    let tool_dir = root.join("out/tools/pwsh-tool");
-    let tool = tool_dir.join("pwsh");
-    if !tool.is_file() {
-        let status = Command::new("dotnet")
-            .args(["tool", "install", "PowerShell", "--tool-path"])
+    let tool_dir = root.join("out/tools/powershell");
+    if real_pwsh_in_tool(&tool_dir, POWERSHELL_TOOL_VERSION).is_none() {
+        println!("xtask: no pwsh 7.4+ found; installing PowerShell {POWERSHELL_TOOL_VERSION} as a .NET tool into {}", tool_dir.display());
+        let out = Command::new("dotnet")
+            .args(["tool", "install", "PowerShell", "--version", POWERSHELL_TOOL_VERSION, "--tool-path"])
             .arg(&tool_dir)
-            .output();
-        match status {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => eprintln!(
-                "xtask: `dotnet tool install PowerShell` is not possible here ({}); using the project's PowerShell 7 engine host",
-                String::from_utf8_lossy(&out.stdout).trim().lines().chain(String::from_utf8_lossy(&out.stderr).trim().lines()).next().unwrap_or("no output")
-            ),
-            Err(e) => eprintln!("xtask: cannot run dotnet ({e}); trying the engine host"),
+            .output()
+            .context("cannot run dotnet to install PowerShell (the .NET SDK is a prerequisite)")?;
+        if !out.status.success() {
+            bail!(
+                "`dotnet tool install PowerShell --version {POWERSHELL_TOOL_VERSION}` failed: {}{}\n\
+                 Install PowerShell 7.4+ (pwsh on PATH) or set MGPRESENCE_PWSH.",
+                String::from_utf8_lossy(&out.stdout).trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
     }
-    if let Some(version) = tool.is_file().then(|| version_of(&tool)).flatten().filter(|v| at_least_7_4(v)) {
-        return Ok(Pwsh { program: tool, description: format!("PowerShell {version} (dotnet tool)") });
+    let program = real_pwsh_in_tool(&tool_dir, POWERSHELL_TOOL_VERSION)
+        .with_context(|| format!("the PowerShell tool in {} has no pwsh inside", tool_dir.display()))?;
+    let version = version_of(&program).with_context(|| format!("{} does not run", program.display()))?;
+    Ok(Pwsh { program, description: format!("PowerShell {version} (dotnet tool, out/tools/powershell)") })
+}
+
+/// The NuGet feed this machine's `dotnet` uses: the first enabled source of `dotnet nuget list source`.
+fn nuget_feed() -> Result<String> {
+    if let Some(feed) = std::env::var_os("MGPRESENCE_NUGET_FEED") {
+        return Ok(feed.to_string_lossy().into_owned());
     }
-    let host_dir = root.join("out/tools/pwsh-host");
-    crate::module::run(
-        Command::new("dotnet")
-            .args(["build", "-c", "Release", "--nologo", "-v", "quiet", "-clp:NoSummary", "-o"])
-            .arg(&host_dir)
-            .arg(root.join("powershell/pwsh-host/MgPresence.PwshHost.csproj")),
-        "build the PowerShell engine host",
-    )?;
-    let program = host_dir.join(if cfg!(windows) { "pwsh.exe" } else { "pwsh" });
-    let Some(version) = version_of(&program) else { bail!("the PowerShell engine host at {} does not run", program.display()) };
-    Ok(Pwsh { program, description: format!("PowerShell {version} engine (project host, System.Management.Automation)") })
+    let out = Command::new("dotnet").args(["nuget", "list", "source", "--format", "short"]).output().context("cannot run dotnet nuget list source")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("E ").map(|s| s.trim().to_owned()))
+        .context("dotnet names no enabled NuGet source; set MGPRESENCE_NUGET_FEED to a feed that serves Pester")
+}
+
+/// Points PSResourceGet's user state into `state_dir`. PSResourceGet keeps its repository list under .NET's
+/// "local application data" folder: `$XDG_DATA_HOME` (else `$HOME/.local/share`) on Linux, under `$HOME` on macOS,
+/// `%LOCALAPPDATA%` on Windows; NuGet inside it writes a NuGet.Config under "application data" (`$XDG_CONFIG_HOME`,
+/// `%APPDATA%`). Every one of them is set (a variable the platform does not read does nothing), the folders are
+/// created first — .NET answers an empty path for a folder that does not exist, and PSResourceGet then writes its
+/// files into the working directory — and the working directory is `state_dir` too. The publish script checks that
+/// the folder PSResourceGet will use is inside `state_dir` before it registers anything
+/// (`MGPRESENCE_PSRESOURCEGET_STATE`).
+pub fn isolate_psresourceget(command: &mut Command, state_dir: &Path) -> Result<()> {
+    // As a home without XDG_* variables has them: PSResourceGet installs CurrentUser modules under
+    // $HOME/.local/share whatever XDG_DATA_HOME says.
+    let (data, config, cache) = (state_dir.join(".local/share"), state_dir.join(".config"), state_dir.join(".cache"));
+    for dir in [&data, &config, &cache] {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    command
+        .current_dir(state_dir)
+        .env("HOME", state_dir)
+        .env("XDG_DATA_HOME", &data)
+        .env("XDG_CONFIG_HOME", &config)
+        .env("XDG_CACHE_HOME", &cache)
+        .env("LOCALAPPDATA", &data)
+        .env("APPDATA", &config)
+        .env("MGPRESENCE_PSRESOURCEGET_STATE", state_dir);
+    Ok(())
+}
+
+/// Pester's manifest, saved from the feed on first use into `out/tools/modules/Pester/<version>/`.
+pub fn pester(root: &Path, pwsh: &Pwsh) -> Result<PathBuf> {
+    let modules = root.join("out/tools/modules");
+    let manifest = modules.join("Pester").join(PESTER_VERSION).join("Pester.psd1");
+    if manifest.is_file() {
+        return Ok(manifest);
+    }
+    let feed = nuget_feed()?;
+    println!("xtask: saving Pester {PESTER_VERSION} from the NuGet feed into {}", modules.display());
+    let download = root.join("out/tools/download");
+    let _ = std::fs::remove_dir_all(&download);
+    std::fs::create_dir_all(&download)?;
+    // Pester's NuGet package keeps the module under tools/; PSResourceGet saves such a package as it is.
+    let script = format!(
+        "$ErrorActionPreference = 'Stop'
+         $state = [System.IO.Path]::GetFullPath($env:MGPRESENCE_PSRESOURCEGET_STATE)
+         $data = [Environment]::GetFolderPath('LocalApplicationData')
+         if (-not $data -or -not [System.IO.Path]::GetFullPath($data).StartsWith($state, [StringComparison]::OrdinalIgnoreCase)) {{
+             throw \"PSResourceGet would keep its repository list in '$data', outside '$state': not registering the feed there\"
+         }}
+         Register-PSResourceRepository -Name MgPresenceToolFeed -Uri '{feed}' -Trusted -Force
+         Save-PSResource -Name Pester -Version '{PESTER_VERSION}' -Repository MgPresenceToolFeed -Path '{download}' -TrustRepository -SkipDependencyCheck -Quiet",
+        download = download.display()
+    );
+    let mut command = pwsh.command();
+    command.args(["-Command", &script]);
+    isolate_psresourceget(&mut command, &root.join("out/tools/psresourceget"))?;
+    crate::module::run(&mut command, "save Pester from the NuGet feed")?;
+    let saved = ["Pester", "pester"]
+        .iter()
+        .map(|name| download.join(name).join(PESTER_VERSION))
+        .find(|p| p.is_dir())
+        .context("Save-PSResource left no Pester folder")?;
+    let module_root = if saved.join("tools/Pester.psd1").is_file() { saved.join("tools") } else { saved };
+    let target = modules.join("Pester").join(PESTER_VERSION);
+    let _ = std::fs::remove_dir_all(&target);
+    std::fs::create_dir_all(target.parent().expect("has a parent"))?;
+    std::fs::rename(&module_root, &target).with_context(|| format!("cannot move Pester into {}", target.display()))?;
+    let _ = std::fs::remove_dir_all(&download);
+    if !manifest.is_file() {
+        bail!("Pester {PESTER_VERSION} was saved, but {} is missing", manifest.display());
+    }
+    Ok(manifest)
 }

@@ -1,0 +1,91 @@
+// Ctrl+C for single cmdlet calls. A script function cannot override StopProcessing, and the pipeline thread is blocked
+// in the engine (graph_session_invoke) while the request is out or a Retry-After is waited out. So each call is
+// registered here with its cmdlet, and one process-wide thread looks at the registered calls' cmdlet.Stopping every
+// PollMilliseconds while any call runs (and sleeps on a monitor otherwise); for a stopping one it asks the engine to
+// cancel the call (graph_session_cancel_call), which drops the request and returns a cancelled outcome at once.
+// A call costs a lock and a list entry: no thread, timer or allocation of its own.
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+
+namespace MgPresence.Runtime
+{
+    public static class CallWatcher
+    {
+        /// <summary>How often the running calls are looked at.</summary>
+        public const int PollMilliseconds = 25;
+
+        private static readonly object Gate = new();
+        private static readonly List<(ulong Id, PSCmdlet Cmdlet)> Running = new();
+        private static ulong lastId;
+        private static Thread? watcher;
+
+        /// <summary>Registers a call about to enter the engine; returns its call id (never 0).</summary>
+        public static ulong Begin(PSCmdlet cmdlet)
+        {
+            lock (Gate)
+            {
+                var id = ++lastId;
+                Running.Add((id, cmdlet));
+                if (watcher is null)
+                {
+                    watcher = new Thread(Watch) { IsBackground = true, Name = "MgPresence call watcher" };
+                    watcher.Start();
+                }
+                else if (Running.Count == 1)
+                {
+                    Monitor.Pulse(Gate);
+                }
+                return id;
+            }
+        }
+
+        /// <summary>The call returned from the engine.</summary>
+        public static void End(ulong id)
+        {
+            lock (Gate)
+            {
+                for (var i = Running.Count - 1; i >= 0; i--)
+                {
+                    if (Running[i].Id != id) continue;
+                    Running.RemoveAt(i);
+                    break;
+                }
+            }
+        }
+
+        /// <summary>How many calls are registered (for the tests).</summary>
+        public static int RunningCount
+        {
+            get { lock (Gate) return Running.Count; }
+        }
+
+        private static void Watch()
+        {
+            var stopping = new List<ulong>();
+            while (true)
+            {
+                lock (Gate)
+                {
+                    while (Running.Count == 0) Monitor.Wait(Gate);
+                }
+                Thread.Sleep(PollMilliseconds);
+                lock (Gate)
+                {
+                    foreach (var (id, cmdlet) in Running)
+                    {
+                        if (cmdlet.Stopping) stopping.Add(id);
+                    }
+                }
+                foreach (var id in stopping)
+                {
+                    // 0 when the engine has not taken the call yet (or it just finished): the next round asks again
+                    // while it is still registered here.
+                    try { Engine.CancelCall(id); }
+                    catch (EngineException) { }
+                }
+                stopping.Clear();
+            }
+        }
+    }
+}

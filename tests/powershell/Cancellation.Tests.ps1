@@ -1,0 +1,128 @@
+# Ctrl+C stops a single cmdlet call at once (Pester 5). A child pwsh reads commands from its redirected stdin
+# (-Command -), imports the module and connects to the emulator; the emulator delays a call (or answers it 429 with
+# Retry-After: 180); the test sends the child SIGINT, as Ctrl+C does, and checks that the call stopped within 2 s,
+# that the emulator got nothing more, and that the next command in the same child works (same session).
+# Linux only: it signals the child with kill -INT.
+param($ModulePath, $EmulatorUrl)
+
+BeforeAll {
+    function Invoke-Emulator([string] $Method, [string] $Path, $Body) {
+        $arguments = @{ Method = $Method; Uri = "$EmulatorUrl$Path" }
+        if ($null -ne $Body) { $arguments.Body = ($Body | ConvertTo-Json -Compress); $arguments.ContentType = 'application/json' }
+        Invoke-RestMethod @arguments
+    }
+
+    function Get-Recorded { @((Invoke-Emulator GET '/_emulator/requests').requests) }
+
+    function Reset-Emulator {
+        Invoke-Emulator DELETE '/_emulator/faults' | Out-Null
+        Invoke-Emulator POST '/_emulator/fault-rates' @{ delayed = 0.0; delayMs = 0 } | Out-Null
+        Invoke-Emulator DELETE '/_emulator/requests' | Out-Null
+    }
+
+    # The child's stdout, line by line; a read that timed out stays pending for the next one.
+    $script:pendingLine = $null
+    function Wait-ChildLine([string] $Pattern, [int] $TimeoutMilliseconds = 15000) {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while ($clock.ElapsedMilliseconds -lt $TimeoutMilliseconds) {
+            if ($null -eq $script:pendingLine) { $script:pendingLine = $script:child.StandardOutput.ReadLineAsync() }
+            if (-not $script:pendingLine.Wait([Math]::Max(1, $TimeoutMilliseconds - $clock.ElapsedMilliseconds))) { break }
+            $line = $script:pendingLine.Result
+            $script:pendingLine = $null
+            if ($null -eq $line) { throw "the child pwsh ended (stderr: $($script:child.StandardError.ReadToEnd()))" }
+            $script:childOutput.Add($line)
+            if ($line -match $Pattern) { return $line }
+        }
+        throw "no line matching '$Pattern' from the child within $TimeoutMilliseconds ms; it wrote: $($script:childOutput -join ' | ')"
+    }
+
+    function Send-Child([string] $Line) {
+        $script:child.StandardInput.WriteLine($Line)
+        $script:child.StandardInput.Flush()
+    }
+
+    if (-not $IsLinux) { return }
+
+    $program = if ($env:MGPRESENCE_PWSH_PROGRAM) { $env:MGPRESENCE_PWSH_PROGRAM } else { [Environment]::ProcessPath }
+    $start = [Diagnostics.ProcessStartInfo]::new()
+    # A process started with SIGINT ignored (a background job of a non-interactive shell) passes that on, and .NET
+    # keeps an ignored SIGINT ignored; env --default-signal gives the child the default, so Ctrl+C reaches it.
+    # env execs pwsh, so the pid is pwsh's.
+    & /usr/bin/env --default-signal=INT true 2>$null
+    if ($LASTEXITCODE -eq 0) {
+        $start.FileName = '/usr/bin/env'
+        $start.ArgumentList.Add('--default-signal=INT')
+        $start.ArgumentList.Add($program)
+    } else {
+        $start.FileName = $program
+    }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', '-') { $start.ArgumentList.Add($a) }
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.UseShellExecute = $false
+    $script:childOutput = [System.Collections.Generic.List[string]]::new()
+    $script:child = [Diagnostics.Process]::Start($start)
+
+    Reset-Emulator
+    $quotedModule = $ModulePath.Replace("'", "''")
+    Send-Child "Import-Module '$quotedModule'; Add-MgEnvironment -Name Emulator -GraphEndpoint '$EmulatorUrl' -AzureADEndpoint '$EmulatorUrl' | Out-Null"
+    Send-Child "Connect-MgGraph -AccessToken (ConvertTo-SecureString 't' -AsPlainText -Force) -Environment Emulator -NoWelcome; [Console]::Out.WriteLine('READY ' + `$PID)"
+    $ready = Wait-ChildLine '^.*READY (\d+)'
+    $null = $ready -match 'READY (\d+)'
+    $script:childPid = [int]$Matches[1]
+}
+
+AfterAll {
+    if ($script:child) {
+        if (-not $script:child.HasExited) { $script:child.Kill() }
+        $script:child.Dispose()
+    }
+    if ($IsLinux) { Reset-Emulator }
+}
+
+Describe 'Ctrl+C during a single call' -Skip:(-not $IsLinux) {
+    BeforeEach { Reset-Emulator }
+
+    It 'the child is the pwsh the signal goes to' {
+        $script:childPid | Should -Be $script:child.Id
+        # SIGINT (bit 1) is not ignored, so the child's console host sees Ctrl+C.
+        $ignored = [Convert]::ToUInt64(((Get-Content "/proc/$($script:childPid)/status" | Where-Object { $_ -like 'SigIgn:*' }) -split '\s+')[1], 16)
+        ($ignored -band 2) | Should -Be 0
+    }
+
+    It 'stops at once <Case>, sends nothing more, and the next command in the same process works' -ForEach @(
+        @{ Case = 'while the request is in flight (the emulator delays it 60 s)'; Status = 0
+            Control = '/_emulator/fault-rates'; Fault = @{ delayed = 1.0; delayMs = 60000 } }
+        @{ Case = 'while waiting out a 429 with Retry-After: 180'; Status = 429
+            Control = '/_emulator/faults'; Fault = @{ pathContains = 'setPresence'; status = 429; code = 'TooManyRequests'; message = 'Slow down.'; retryAfter = 180; times = 1 } }
+    ) {
+        Invoke-Emulator POST $Control $Fault | Out-Null
+        Send-Child "`$t = [Diagnostics.Stopwatch]::StartNew(); try { Set-MgUserPresence -UserId cancel-me -SessionId app -Availability Busy -Activity InACall; [Console]::Out.WriteLine('RETURNED') } finally { [Console]::Out.WriteLine('STOPPED ' + `$t.ElapsedMilliseconds) }"
+        # The request is at the emulator (and answered, for the 429), so the call is in flight or waiting.
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (@(Get-Recorded | Where-Object { $_.status -eq $Status }).Count -eq 0 -and $clock.ElapsedMilliseconds -lt 15000) { Start-Sleep -Milliseconds 20 }
+        @(Get-Recorded).Count | Should -Be 1
+        Start-Sleep -Milliseconds 300
+
+        $clock.Restart()
+        & kill -INT $script:childPid
+        $line = Wait-ChildLine '(STOPPED|RETURNED)'
+        $elapsed = $clock.ElapsedMilliseconds
+        $line | Should -Match 'STOPPED'
+        $elapsed | Should -BeLessThan 2000
+
+        Start-Sleep -Milliseconds 500
+        $recorded = @(Get-Recorded)
+        $recorded.Count | Should -Be 1 -Because 'nothing is sent after Ctrl+C'
+        $recorded[0].status | Should -Be $Status
+
+        Reset-Emulator
+        Send-Child "Set-MgUserPresence -UserId cancel-me -SessionId app -Availability Away -Activity Away -PassThru | ForEach-Object { [Console]::Out.WriteLine('NEXT ' + `$_) }"
+        Wait-ChildLine '^.*NEXT ' | Should -Match 'NEXT True'
+        $next = @(Get-Recorded)
+        $next.Count | Should -Be 1
+        $next[0].status | Should -Be 200
+        $next[0].headers.authorization | Should -Be 'Bearer <redacted>'
+    }
+}
