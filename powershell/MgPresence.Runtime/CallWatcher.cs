@@ -3,7 +3,8 @@
 // registered here with its cmdlet, and one process-wide thread looks at the registered calls' cmdlet.Stopping every
 // PollMilliseconds while any call runs (and sleeps on a monitor otherwise); for a stopping one it asks the engine to
 // cancel the call (graph_session_cancel_call), which drops the request and returns a cancelled outcome at once.
-// A call costs a lock and a list entry: no thread, timer or allocation of its own.
+// A call costs a lock and a list entry: no thread, timer or allocation of its own. The watcher parks only after a
+// second without calls, so calls in a loop never have to wake it.
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
@@ -20,6 +21,15 @@ namespace MgPresence.Runtime
         private static ulong lastId;
         private static Thread? watcher;
 
+        /// <summary>
+        /// How many empty rounds the watcher waits before it parks: a script that calls cmdlets in a loop leaves the list
+        /// empty between calls, and a parked watcher would have to be woken (a context switch) on every call.
+        /// </summary>
+        private const int IdleRoundsBeforeParking = 40;
+
+        /// <summary>Whether the watcher is waiting on <see cref="Gate"/> for a first call (guarded by Gate).</summary>
+        private static bool parked;
+
         /// <summary>Registers a call about to enter the engine; returns its call id (never 0).</summary>
         public static ulong Begin(PSCmdlet cmdlet)
         {
@@ -32,8 +42,9 @@ namespace MgPresence.Runtime
                     watcher = new Thread(Watch) { IsBackground = true, Name = "MgPresence call watcher" };
                     watcher.Start();
                 }
-                else if (Running.Count == 1)
+                else if (parked)
                 {
+                    parked = false;
                     Monitor.Pulse(Gate);
                 }
                 return id;
@@ -63,11 +74,18 @@ namespace MgPresence.Runtime
         private static void Watch()
         {
             var stopping = new List<ulong>();
+            var idleRounds = 0;
             while (true)
             {
                 lock (Gate)
                 {
-                    while (Running.Count == 0) Monitor.Wait(Gate);
+                    if (Running.Count > 0) idleRounds = 0;
+                    else if (++idleRounds >= IdleRoundsBeforeParking)
+                    {
+                        parked = true;
+                        while (parked) Monitor.Wait(Gate);
+                        idleRounds = 0;
+                    }
                 }
                 Thread.Sleep(PollMilliseconds);
                 lock (Gate)

@@ -3,7 +3,7 @@
 //! same parameter sets (cmdlet-inventory.md §3, §4).
 
 use crate::operation::{Action, ApiVersion, HttpMethod, Operation, Resource, ResponseKind};
-use crate::parameter::{self, Parameter, ParameterSet};
+use crate::parameter::{Parameter, ParameterSet};
 use mgpresence_domain::PresenceAction;
 
 /// A cmdlet verb (all approved PowerShell verbs).
@@ -231,12 +231,14 @@ impl Cmdlet {
         self.spec.example.replace("{name}", &self.name())
     }
 
-    pub fn parameter_sets(&self) -> Vec<ParameterSet> {
-        parameter::parameter_sets(self)
+    /// The cmdlet's parameter sets (derived once per process, [`crate::derived`]).
+    pub fn parameter_sets(&self) -> &'static [ParameterSet] {
+        crate::derived::parameter_sets(self)
     }
 
-    pub fn parameters(&self) -> Vec<Parameter> {
-        parameter::parameters(self)
+    /// The cmdlet's parameters (derived once per process, [`crate::derived`]).
+    pub fn parameters(&self) -> &'static [Parameter] {
+        crate::derived::parameters(self)
     }
 
     /// The -WhatIf/-Confirm text of a parameter set: Microsoft's binary cmdlet variant name and target.
@@ -262,7 +264,7 @@ pub fn all_cmdlets() -> Vec<Cmdlet> {
 
 /// The cmdlet of that name (case-insensitive, as PowerShell compares command names).
 pub fn find_cmdlet(name: &str) -> Option<Cmdlet> {
-    all_cmdlets().into_iter().find(|c| c.name().eq_ignore_ascii_case(name))
+    crate::derived::find(name)
 }
 
 #[cfg(test)]
@@ -285,7 +287,7 @@ mod tests {
     ];
 
     fn set_names(cmdlet: &str) -> Vec<String> {
-        find_cmdlet(cmdlet).unwrap().parameter_sets().into_iter().map(|s| s.name).collect()
+        find_cmdlet(cmdlet).unwrap().parameter_sets().into_iter().map(|s| s.name.clone()).collect()
     }
 
     #[test]

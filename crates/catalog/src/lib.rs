@@ -6,12 +6,14 @@
 //!   generator rules (mg-cmdlet-behavior.md §2.1, cmdlet-inventory.md §2).
 //! - [`binding`]: how the parameters bound in one call become a [`binding::PreparedRequest`].
 //! - [`response`]: how a response becomes cmdlet output or an error.
+//! - `derived`: each cmdlet's name, parameter sets and parameters, derived once per process.
 //!
 //! The code generator (PowerShell functions, help, manifest exports), the FFI layer, the CLI and the tests all read
 //! this crate; nothing else lists cmdlets or parameters.
 
 pub mod binding;
 pub mod bulk;
+mod derived;
 pub mod examples;
 pub mod inventory;
 pub mod operation;

@@ -75,7 +75,7 @@ fn render_command(out: &mut String, cmdlet: &Cmdlet) {
     let name = cmdlet.name();
     let (verb, noun) = name.split_once('-').expect("cmdlet names are Verb-Noun");
     let spec = cmdlet.spec;
-    let params: Vec<Parameter> = cmdlet.parameters().into_iter().filter(|p| !p.dont_show).collect();
+    let params: Vec<&Parameter> = cmdlet.parameters().iter().filter(|p| !p.dont_show).collect();
     let sets = cmdlet.parameter_sets();
 
     writeln!(out, "  <command:command xmlns:maml=\"http://schemas.microsoft.com/maml/2004/10\" xmlns:command=\"http://schemas.microsoft.com/maml/dev/command/2004/10\" xmlns:dev=\"http://schemas.microsoft.com/maml/dev/2004/10\" xmlns:MSHelp=\"http://msdn.microsoft.com/mshelp\">").unwrap();
@@ -85,7 +85,7 @@ fn render_command(out: &mut String, cmdlet: &Cmdlet) {
     description(out, "    ", spec.description);
 
     writeln!(out, "    <command:syntax>").unwrap();
-    for set in &sets {
+    for set in sets {
         writeln!(out, "      <command:syntaxItem>\n        <maml:name>{}</maml:name>", xml(&name)).unwrap();
         for p in params.iter().filter(|p| in_set(p, &set.name)) {
             parameter(out, "        ", p, Some(&set.name));

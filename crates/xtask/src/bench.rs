@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: speed and memory, each figure beside a peer measured in the same run, with the release engine.
 //!
 //! - Import (measured here, process by process): `pwsh -NoProfile -Command "Import-Module <module>"` against
-//!   `pwsh -NoProfile -Command ""`: extra wall time and extra peak RSS (medians of interleaved runs).
+//!   `pwsh -NoProfile -Command ""`: extra wall time and extra peak RSS (medians of interleaved runs); and against
+//!   importing a one-function script module, the floor of any Import-Module in that pwsh.
 //! - Per call, bulk, throttled bulk and FFI: `tests/powershell/Measure-MgPresence.ps1` in one PowerShell process,
 //!   against an unthrottled emulator and one with a low limit; the per-call peer is the real `Invoke-RestMethod`.
 //!
@@ -98,6 +99,15 @@ fn run_measured(command: &mut Command) -> Result<ProcessCost> {
     Ok(ProcessCost { wall_ms: started.elapsed().as_secs_f64() * 1000.0, peak_rss_mb: None })
 }
 
+/// A script module with one empty function, the import peer that shows the floor; returns its manifest.
+fn write_empty_module(dir: &std::path::Path) -> Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("EmptyModule.psm1"), "function Get-Nothing { }\n")?;
+    let manifest = dir.join("EmptyModule.psd1");
+    std::fs::write(&manifest, "@{ RootModule = 'EmptyModule.psm1'; ModuleVersion = '1.0'; FunctionsToExport = @('Get-Nothing'); CmdletsToExport = @(); VariablesToExport = @(); AliasesToExport = @() }\n")?;
+    Ok(manifest)
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
@@ -128,19 +138,25 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
     // Import: interleaved so that drift affects both sides alike, after two unmeasured runs of each (as hyperfine's
     // --warmup): the first runs after a build read freshly written files and wait for the build's disk writes.
     println!("xtask bench: import, {} runs each", sizes.import_runs);
+    // A third side shows the floor: what Import-Module costs for a script module with one empty function (the
+    // cmdlet's own work and the code PowerShell compiles for it on first use).
     let import = format!("Import-Module '{}'", manifest.display());
-    let (mut bare, mut with_module) = (Vec::new(), Vec::new());
+    let empty_module = write_empty_module(&session.root.join("out/bench/EmptyModule"))?;
+    let import_empty = format!("Import-Module '{}'", empty_module.display());
+    let (mut bare, mut with_module, mut with_empty) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..sizes.import_runs + 2 {
         let bare_run = run_measured(session.pwsh.command().args(["-Command", ""]))?;
         let module_run = run_measured(session.pwsh.command().args(["-Command", import.as_str()]))?;
+        let empty_run = run_measured(session.pwsh.command().args(["-Command", import_empty.as_str()]))?;
         if run >= 2 {
             bare.push(bare_run);
             with_module.push(module_run);
+            with_empty.push(empty_run);
         }
     }
     let wall = |runs: &[ProcessCost]| median(runs.iter().map(|r| r.wall_ms).collect());
     let rss = |runs: &[ProcessCost]| runs.iter().map(|r| r.peak_rss_mb).collect::<Option<Vec<_>>>().map(median);
-    let (bare_ms, module_ms) = (wall(&bare), wall(&with_module));
+    let (bare_ms, module_ms, empty_ms) = (wall(&bare), wall(&with_module), wall(&with_empty));
 
     println!("xtask bench: per call, bulk, throttled bulk and FFI in one PowerShell");
     let output = session
@@ -178,6 +194,14 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
         goal: "≤ 100 ms",
         met: Some(module_ms - bare_ms <= 100.0),
     }];
+    rows.push(Row {
+        measure: "Import-Module: extra wall time over an empty module".into(),
+        ours: format!("{:.0} ms", module_ms - empty_ms),
+        peer: format!("Import-Module of a one-function script module: {:.0} ms over bare", empty_ms - bare_ms),
+        ratio: Some((module_ms - bare_ms) / (empty_ms - bare_ms)),
+        goal: "(reported)",
+        met: None,
+    });
     if let (Some(bare_rss), Some(module_rss)) = (rss(&bare), rss(&with_module)) {
         rows.push(Row {
             measure: "Import-Module: extra peak RSS".into(),
@@ -260,6 +284,7 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
     let mut raw: Map<String, Value> = figures.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     raw.insert("import.bare_ms".into(), json!(bare_ms));
     raw.insert("import.module_ms".into(), json!(module_ms));
+    raw.insert("import.empty_module_ms".into(), json!(empty_ms));
     raw.insert("import.bare_rss_mb".into(), json!(rss(&bare)));
     raw.insert("import.module_rss_mb".into(), json!(rss(&with_module)));
     let json = json!({

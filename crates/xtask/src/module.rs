@@ -141,6 +141,19 @@ pub fn lay_out(root: &Path, module_dir: &Path, layout: &Layout<'_>) -> Result<()
     Ok(())
 }
 
+/// Builds the .NET runtime (powershell/MgPresence.Runtime) in Release into `out_dir`, beside the engine found in
+/// cargo's `rust_target_dir`.
+pub fn build_runtime(root: &Path, out_dir: &Path, rust_target_dir: &Path) -> Result<()> {
+    run(
+        Command::new("dotnet")
+            .current_dir(root)
+            .args(["build", "powershell/MgPresence.Runtime/MgPresence.Runtime.csproj", "-c", "Release", "--nologo", "-v", "quiet", "-clp:NoSummary", "-o"])
+            .arg(out_dir)
+            .arg(format!("-p:RustTargetDir={}/", rust_target_dir.display())),
+        "build the .NET runtime (powershell/MgPresence.Runtime)",
+    )
+}
+
 /// What a build produced.
 pub struct Built {
     pub module_dir: PathBuf,
@@ -204,14 +217,7 @@ pub fn build(root: &Path, profile: Profile) -> Result<Built> {
     let target_dir = root.join("target").join(profile.name());
     let out = if profile == Profile::Release { root.join("out/release") } else { root.join("out") };
     let runtime_out = out.join("build/runtime");
-    run(
-        Command::new("dotnet")
-            .current_dir(root)
-            .args(["build", "powershell/MgPresence.Runtime/MgPresence.Runtime.csproj", "-c", "Release", "--nologo", "-v", "quiet", "-clp:NoSummary", "-o"])
-            .arg(&runtime_out)
-            .arg(format!("-p:RustTargetDir={}/", target_dir.display())),
-        "build the .NET runtime (powershell/MgPresence.Runtime)",
-    )?;
+    build_runtime(root, &runtime_out, &target_dir)?;
 
     let module_dir = out.join("module/MgPresence");
     let natives = [(host_rid()?.to_owned(), target_dir.join(native_library_name()))];

@@ -17,7 +17,6 @@ use crate::module::{self, Layout, cargo, run};
 use crate::toolchain;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What `cargo xtask package` produced.
 #[derive(Debug, Clone)]
@@ -92,14 +91,7 @@ pub fn package_with(root: &Path, options: &PackageOptions) -> Result<PackageOutp
 
     let build_dir = root.join("out/package-build");
     let runtime_out = build_dir.join("runtime");
-    run(
-        Command::new("dotnet")
-            .current_dir(root)
-            .args(["build", "powershell/MgPresence.Runtime/MgPresence.Runtime.csproj", "-c", "Release", "--nologo", "-v", "quiet", "-clp:NoSummary", "-o"])
-            .arg(&runtime_out)
-            .arg(format!("-p:RustTargetDir={}/", dist_dir.display())),
-        "build the .NET runtime in Release",
-    )?;
+    module::build_runtime(root, &runtime_out, &dist_dir)?;
 
     let package_root = root.join("out/package");
     let _ = std::fs::remove_dir_all(&package_root);
