@@ -550,7 +550,9 @@ fn a_call_waiting_out_retry_after_is_cancelled_from_another_thread() {
         })
     };
     // Wait until the 429 is in, so the cancel lands in the Retry-After wait.
+    let waiting_since = std::time::Instant::now();
     while emulator.requests().is_empty() {
+        assert!(waiting_since.elapsed() < std::time::Duration::from_secs(30), "the call never reached the emulator");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     std::thread::sleep(std::time::Duration::from_millis(100));

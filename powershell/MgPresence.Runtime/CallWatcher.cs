@@ -5,6 +5,7 @@
 // cancel the call (graph_session_cancel_call), which drops the request and returns a cancelled outcome at once.
 // A call costs a lock and a list entry: no thread, timer or allocation of its own. The watcher parks only after a
 // second without calls, so calls in a loop never have to wake it.
+using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
@@ -92,15 +93,20 @@ namespace MgPresence.Runtime
                 {
                     foreach (var (id, cmdlet) in Running)
                     {
-                        if (cmdlet.Stopping) stopping.Add(id);
+                        bool isStopping;
+                        try { isStopping = cmdlet.Stopping; }
+                        catch (Exception) { isStopping = false; }
+                        if (isStopping) stopping.Add(id);
                     }
                 }
                 foreach (var id in stopping)
                 {
                     // 0 when the engine has not taken the call yet (or it just finished): the next round asks again
                     // while it is still registered here.
+                    // Whatever goes wrong here must not end the thread: an exception on a background thread would
+                    // end the whole PowerShell process.
                     try { Engine.CancelCall(id); }
-                    catch (EngineException) { }
+                    catch (Exception) { }
                 }
                 stopping.Clear();
             }

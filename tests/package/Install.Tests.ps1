@@ -30,9 +30,22 @@ BeforeAll {
         Assert-ChildSucceeded $result
         return Read-ChildJson $result
     }
+
+    # Nothing below may run unless the children's PSResourceGet state is the test's own: a failed It would not stop
+    # the next ones from registering a repository or uninstalling a module in the user's real state.
+    $dataFolder = (Invoke-Step -Name 'isolation' -Body @'
+[pscustomobject]@{ DataFolder = [Environment]::GetFolderPath('LocalApplicationData') } | ConvertTo-Json -Compress
+'@).DataFolder
+    $inside = $dataFolder -and ([System.IO.Path]::GetFullPath($dataFolder) + [System.IO.Path]::DirectorySeparatorChar).StartsWith(
+        $script:State.Root + [System.IO.Path]::DirectorySeparatorChar, [StringComparison]::OrdinalIgnoreCase)
+    if (-not $inside) {
+        throw "the child's PSResourceGet data folder '$dataFolder' is not inside the test's user state '$($script:State.Root)': not installing anything"
+    }
 }
 
-Describe 'Install-PSResource from the file repository' {
+# Windows resolves LocalApplicationData from the profile, which no environment variable moves: PSResourceGet's
+# repository list there is always the user's own, so the install is not played on Windows.
+Describe 'Install-PSResource from the file repository' -Skip:$IsWindows {
     It 'starts from a user state with no MgPresence and no repository of ours' {
         $before = Invoke-Step -Name 'before' -Body @'
 $ErrorActionPreference = 'Stop'
@@ -45,7 +58,7 @@ $ErrorActionPreference = 'Stop'
         $before.Modules | Should -BeNullOrEmpty
         $before.Repositories | Should -Not -Contain 'MgPresenceLocal'
         # The repository list this child will write is in the test's own folder, never the user's.
-        [System.IO.Path]::GetFullPath($before.DataFolder) | Should -BeLike ($script:State.data + '*')
+        [System.IO.Path]::GetFullPath($before.DataFolder) | Should -BeLike ($script:State.Root + '*')
     }
 
     It 'registers out/repo and installs MgPresence from it' {

@@ -55,8 +55,8 @@ try {
     Write-Output 'Package tests: 0 passed, 1 failed'
     exit 1
 }
-# A BeforeAll that throws fails the tests of its block (counted); a broken file or an AfterAll that throws fails no test, so count those too.
-$failed = $run.FailedCount + $run.FailedContainersCount
-if ($run.FailedCount -eq 0) { $failed += $run.FailedBlocksCount } # an AfterAll that throws
+# As tests/powershell/Invoke-MgPresenceTests.ps1 counts: failed tests, plus failed blocks (a BeforeAll or AfterAll
+# that threw) and containers (a file that did not run), which fail no test of their own.
+$failed = $run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount
 Write-Output "Package tests: $($run.PassedCount) passed, $failed failed"
 exit [Math]::Min($failed, 100)

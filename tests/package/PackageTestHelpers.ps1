@@ -9,9 +9,9 @@ function Get-PackageTestPwsh {
 
 # A new user state under $Root: home, data, config and cache folders, an empty module folder. Returns the
 # environment a child needs to use it. PSResourceGet keeps its repository list and installs CurrentUser modules under
-# .NET's LocalApplicationData: $XDG_DATA_HOME on Linux, under $HOME on macOS, %LOCALAPPDATA% on Windows (where
-# Install-PSResource uses Documents, under %USERPROFILE%). The folders must exist: .NET answers an empty path for a
-# folder that does not, and PSResourceGet then writes into the working directory.
+# .NET's LocalApplicationData: $XDG_DATA_HOME on Linux, $HOME/Library/Application Support on macOS, the profile's
+# AppData\Local on Windows (no environment variable moves that one). The folders must exist: .NET answers an empty
+# path for a folder that does not, and PSResourceGet then writes into the working directory.
 function New-IsolatedUserState {
     param([Parameter(Mandatory)] [string] $Root)
     $state = @{ Root = (New-Item -ItemType Directory -Force -Path $Root).FullName }
@@ -20,7 +20,8 @@ function New-IsolatedUserState {
     # $XDG_DATA_HOME/powershell/Modules, so the two must be the same folder.
     foreach ($entry in @(
             @('home', 'home'), @('data', 'home/.local/share'), @('config', 'home/.config'), @('cache', 'home/.cache'),
-            @('modules', 'modules'), @('work', 'work'), @('UserModules', 'home/.local/share/powershell/Modules'))) {
+            @('macData', 'home/Library/Application Support'), @('modules', 'modules'), @('work', 'work'),
+            @('UserModules', 'home/.local/share/powershell/Modules'))) {
         $state[$entry[0]] = (New-Item -ItemType Directory -Force -Path (Join-Path $state.Root $entry[1])).FullName
     }
     $state.Environment = @{
@@ -28,13 +29,10 @@ function New-IsolatedUserState {
         XDG_DATA_HOME   = $state.data
         XDG_CONFIG_HOME = $state.config
         XDG_CACHE_HOME  = $state.cache
-        LOCALAPPDATA    = $state.data
-        APPDATA         = $state.config
         PSModulePath    = $state.modules
         # Plain text on stdout and stderr: no ANSI colours in what the tests read and report.
         NO_COLOR        = '1'
     }
-    if ($IsWindows) { $state.Environment.USERPROFILE = $state.home }
     return $state
 }
 

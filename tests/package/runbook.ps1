@@ -13,7 +13,7 @@ param(
     [Parameter(Mandatory = $true)]
     [string] $UserId,
 
-    [ValidateSet('Available', 'Busy', 'Away', 'DoNotDisturb', 'BeRightBack', 'Offline')]
+    # Checked by Set-MgUserPresence (the valid pairs live in the module), not here.
     [string] $Availability = 'Busy',
 
     [string] $Activity = 'InACall',

@@ -6,18 +6,13 @@
 param($ModulePath, $EmulatorUrl)
 
 BeforeAll {
-    function Invoke-Emulator([string] $Method, [string] $Path, $Body) {
-        $arguments = @{ Method = $Method; Uri = "$EmulatorUrl$Path" }
-        if ($null -ne $Body) { $arguments.Body = ($Body | ConvertTo-Json -Compress); $arguments.ContentType = 'application/json' }
-        Invoke-RestMethod @arguments
-    }
+    Import-Module "$PSScriptRoot/MgPresence.TestHelpers.psm1"
+    Initialize-TestSession -ModulePath $ModulePath -EmulatorUrl $EmulatorUrl
 
-    function Get-Recorded { @((Invoke-Emulator GET '/_emulator/requests').requests) }
-
+    # No faults, no delays, an empty request log.
     function Reset-Emulator {
-        Invoke-Emulator DELETE '/_emulator/faults' | Out-Null
-        Invoke-Emulator POST '/_emulator/fault-rates' @{ delayed = 0.0; delayMs = 0 } | Out-Null
-        Invoke-Emulator DELETE '/_emulator/requests' | Out-Null
+        Clear-EmulatorRequest
+        Invoke-EmulatorControl '/_emulator/fault-rates' '{"delayed":0.0,"delayMs":0}' | Out-Null
     }
 
     # The child's stdout, line by line; a read that timed out stays pending for the next one.
@@ -43,7 +38,7 @@ BeforeAll {
 
     if (-not $IsLinux) { return }
 
-    $program = if ($env:MGPRESENCE_PWSH_PROGRAM) { $env:MGPRESENCE_PWSH_PROGRAM } else { [Environment]::ProcessPath }
+    $program = Get-ChildPowerShellProgram
     $start = [Diagnostics.ProcessStartInfo]::new()
     # A process started with SIGINT ignored (a background job of a non-interactive shell) passes that on, and .NET
     # keeps an ignored SIGINT ignored; env --default-signal gives the child the default, so Ctrl+C reaches it.
@@ -97,12 +92,12 @@ Describe 'Ctrl+C during a single call' -Skip:(-not $IsLinux) {
         @{ Case = 'while waiting out a 429 with Retry-After: 180'; Status = 429
             Control = '/_emulator/faults'; Fault = @{ pathContains = 'setPresence'; status = 429; code = 'TooManyRequests'; message = 'Slow down.'; retryAfter = 180; times = 1 } }
     ) {
-        Invoke-Emulator POST $Control $Fault | Out-Null
+        Invoke-EmulatorControl $Control ($Fault | ConvertTo-Json -Compress) | Out-Null
         Send-Child "`$t = [Diagnostics.Stopwatch]::StartNew(); try { Set-MgUserPresence -UserId cancel-me -SessionId app -Availability Busy -Activity InACall; [Console]::Out.WriteLine('RETURNED') } finally { [Console]::Out.WriteLine('STOPPED ' + `$t.ElapsedMilliseconds) }"
         # The request is at the emulator (and answered, for the 429), so the call is in flight or waiting.
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        while (@(Get-Recorded | Where-Object { $_.status -eq $Status }).Count -eq 0 -and $clock.ElapsedMilliseconds -lt 15000) { Start-Sleep -Milliseconds 20 }
-        @(Get-Recorded).Count | Should -Be 1
+        while (@(Get-EmulatorRequest | Where-Object { $_.status -eq $Status }).Count -eq 0 -and $clock.ElapsedMilliseconds -lt 15000) { Start-Sleep -Milliseconds 20 }
+        @(Get-EmulatorRequest).Count | Should -Be 1
         Start-Sleep -Milliseconds 300
 
         $clock.Restart()
@@ -113,14 +108,14 @@ Describe 'Ctrl+C during a single call' -Skip:(-not $IsLinux) {
         $elapsed | Should -BeLessThan 2000
 
         Start-Sleep -Milliseconds 500
-        $recorded = @(Get-Recorded)
+        $recorded = @(Get-EmulatorRequest)
         $recorded.Count | Should -Be 1 -Because 'nothing is sent after Ctrl+C'
         $recorded[0].status | Should -Be $Status
 
         Reset-Emulator
         Send-Child "Set-MgUserPresence -UserId cancel-me -SessionId app -Availability Away -Activity Away -PassThru | ForEach-Object { [Console]::Out.WriteLine('NEXT ' + `$_) }"
         Wait-ChildLine '^.*NEXT ' | Should -Match 'NEXT True'
-        $next = @(Get-Recorded)
+        $next = @(Get-EmulatorRequest)
         $next.Count | Should -Be 1
         $next[0].status | Should -Be 200
         $next[0].headers.authorization | Should -Be 'Bearer <redacted>'

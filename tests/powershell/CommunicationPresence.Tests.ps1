@@ -164,7 +164,9 @@ Set-MgUserPresence -UserId 'via-system-proxy' -SessionId '$appId' -Availability 
         foreach ($name in 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy', 'http_proxy') { $environment[$name] = $null }
         $environment['HTTP_PROXY'] = $EmulatorUrl
         $child = Start-ChildPowerShell $script -Environment $environment -RedirectError
-        $output = $child.StandardOutput.ReadToEnd() + $child.StandardError.ReadToEnd()
+        # Both streams read at once: a child that fills one pipe while the other is read to its end would hang.
+        $stdout, $stderr = $child.StandardOutput.ReadToEndAsync(), $child.StandardError.ReadToEndAsync()
+        $output = $stdout.GetAwaiter().GetResult() + $stderr.GetAwaiter().GetResult()
         $child.WaitForExit()
         $child.ExitCode | Should -Be 0 -Because "the child's output was: $output"
         $output | Should -BeLikeExactly '*True*'

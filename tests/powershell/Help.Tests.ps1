@@ -4,11 +4,10 @@
 param($ModulePath, $EmulatorUrl)
 
 BeforeDiscovery {
-    # The cmdlets the manifest exports under Microsoft's names; hand-written ones (Connect-MgGraph, …) keep
-    # comment-based help.
-    $manifest = Import-PowerShellDataFile $ModulePath
-    $cmdlets = @($manifest.FunctionsToExport | Where-Object { $_ -match '^\w+-Mg(Beta)?(User|Communication)' -and $_ -ne 'Invoke-MgBulkUserPresence' } |
-        ForEach-Object { @{ Name = $_ } })
+    # The generated cmdlets, as the catalog lists them (generated/MgPresence.Cmdlets.TestCases.psd1); the
+    # hand-written ones (Connect-MgGraph, …) keep comment-based help.
+    $casesFile = [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'generated', 'MgPresence.Cmdlets.TestCases.psd1')
+    $cmdlets = @((Import-PowerShellDataFile -Path $casesFile -SkipLimitCheck).Cmdlets | ForEach-Object { @{ Name = $_.Cmdlet } })
 }
 
 BeforeAll {

@@ -24,13 +24,17 @@ function Get-SortedText {
     $texts
 }
 
+# The PowerShell program to start children with: MGPRESENCE_PWSH_PROGRAM (which xtask sets), else the one running.
+function Get-ChildPowerShellProgram {
+    if ($env:MGPRESENCE_PWSH_PROGRAM) { $env:MGPRESENCE_PWSH_PROGRAM } else { [System.Environment]::ProcessPath }
+}
+
 # Starts a child PowerShell (the program in MGPRESENCE_PWSH_PROGRAM, which xtask sets, else the one running) on a
 # command, output redirected. $Environment entries are set in the child's environment ($null removes one). Returns
 # the process.
 function Start-ChildPowerShell {
     param([Parameter(Mandatory, Position = 0)][string] $Command, [hashtable] $Environment = @{}, [switch] $RedirectError)
-    $program = $env:MGPRESENCE_PWSH_PROGRAM
-    if (-not $program) { $program = [System.Environment]::ProcessPath }
+    $program = Get-ChildPowerShellProgram
     $start = [System.Diagnostics.ProcessStartInfo]::new($program)
     foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Command) { $start.ArgumentList.Add($a) }
     foreach ($name in $Environment.Keys) {
@@ -121,5 +125,5 @@ function Invoke-EmulatorGraph {
     if (-not $response.IsSuccessStatusCode) { throw "setup request $Method $Path failed: $($response.StatusCode)" }
 }
 
-Export-ModuleMember -Function Initialize-TestSession, Get-SortedText, Start-ChildPowerShell, Get-EmulatorRequest, Clear-EmulatorRequest,
+Export-ModuleMember -Function Initialize-TestSession, Get-SortedText, Get-ChildPowerShellProgram, Start-ChildPowerShell, Get-EmulatorRequest, Clear-EmulatorRequest,
     Add-EmulatorFault, Invoke-EmulatorControl, Format-Body, Invoke-EmulatorGraph

@@ -195,7 +195,9 @@ Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$te
             "$line" | Should -BeLikeExactly '*enter the code*'
             $userCode = [regex]::Match($line, 'enter the code (\S+) to').Groups[1].Value
             Invoke-EmulatorControl '/_emulator/devicecode/complete' ('{"userCode":"' + $userCode + '","userId":"adele.vance@contoso.example"}') | Out-Null
-            $rest = $process.StandardOutput.ReadToEnd() + $process.StandardError.ReadToEnd()
+            # Both streams read at once: a child that fills one pipe while the other is read to its end would hang.
+            $stdout, $stderr = $process.StandardOutput.ReadToEndAsync(), $process.StandardError.ReadToEndAsync()
+            $rest = $stdout.GetAwaiter().GetResult() + $stderr.GetAwaiter().GetResult()
             $process.WaitForExit(60000) | Should -BeTrue -Because 'the sign-in finished'
             $process.ExitCode | Should -Be 0 -Because "the child's output was: $rest"
             $rest | Should -BeLikeExactly '*context: Delegated DeviceCode adele.vance@contoso.example Presence.ReadWrite*'

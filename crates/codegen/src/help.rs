@@ -52,7 +52,10 @@ fn parameter(out: &mut String, indent: &str, p: &Parameter, set: Option<&str>) {
     )
     .unwrap();
     writeln!(out, "{indent}  <maml:name>{}</maml:name>", xml(&p.name)).unwrap();
-    description(out, &format!("{indent}  "), &p.help);
+    // A syntax item lists the parameter only; its description is in <command:parameters>, once.
+    if set.is_none() {
+        description(out, &format!("{indent}  "), &p.help);
+    }
     if !is_switch {
         writeln!(out, "{indent}  <command:parameterValue required=\"true\" variableLength=\"false\">{}</command:parameterValue>", xml(type_name(p.ps_type)))
             .unwrap();

@@ -286,7 +286,8 @@ impl BulkRun<'_> {
             if let Some(not_before) = chunk.iter().filter_map(|p| p.not_before).max()
                 && self.options.cancel.run(tokio::time::sleep_until(not_before)).await.is_none()
             {
-                // The chunk stays unsent: its items end as "not sent".
+                // Cancelled during the wait: the chunk is not sent again. Its items were sent before and keep the
+                // outcome of their last attempt (a 429 or 503 with its error), which is what the summary reports.
                 return;
             }
             let results = send_batch(self.client, &chunk).await;

@@ -38,13 +38,7 @@ pub fn cargo() -> Command {
 
 /// The native library's file name on this platform.
 pub fn native_library_name() -> &'static str {
-    if cfg!(windows) {
-        "mgpresence_ffi.dll"
-    } else if cfg!(target_os = "macos") {
-        "libmgpresence_ffi.dylib"
-    } else {
-        "libmgpresence_ffi.so"
-    }
+    native_library_name_for(if cfg!(windows) { "win" } else if cfg!(target_os = "macos") { "osx" } else { "linux" })
 }
 
 /// The platforms the package has a native folder for, as .NET runtime identifiers.

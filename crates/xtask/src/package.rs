@@ -10,7 +10,7 @@
 //!
 //! The engine is built with the `dist` profile (release, no debug info, symbols stripped by cargo on every
 //! platform), the .NET runtime in Release. PSResourceGet keeps its repository list in the user's data folder, so the
-//! pwsh that registers `out/repo` and publishes runs with `HOME`, `XDG_DATA_HOME` and `LOCALAPPDATA` under
+//! pwsh that registers `out/repo` and publishes runs with `HOME` and the `XDG_*` folders under
 //! `out/package-build/psresourceget/`: the user's own repositories are never read or changed. See docs/packaging.md.
 
 use crate::module::{self, Layout, cargo, run};
@@ -113,7 +113,7 @@ pub fn package_with(root: &Path, options: &PackageOptions) -> Result<PackageOutp
     let _ = std::fs::remove_dir_all(&state);
     std::fs::create_dir_all(&state)?;
     let script = build_dir.join("publish.ps1");
-    std::fs::write(&script, PUBLISH_SCRIPT)?;
+    std::fs::write(&script, toolchain::with_isolation_check(PUBLISH_SCRIPT))?;
     let mut publish = pwsh.command();
     publish
         .arg("-File")
@@ -170,10 +170,7 @@ Write-Host "xtask: Test-ModuleManifest is clean ($($manifest.Name) $($manifest.V
 # state folder xtask made. Where the platform does not let the environment move it (Windows resolves known folders
 # itself), the package is written with Compress-PSResource, which registers nothing; a file repository is just a
 # folder of .nupkg files, so the result is the same.
-$state = [System.IO.Path]::GetFullPath($env:MGPRESENCE_PSRESOURCEGET_STATE)
-$data = [Environment]::GetFolderPath('LocalApplicationData')
-$isolated = $data -and $state -and [System.IO.Path]::GetFullPath($data).StartsWith($state, [StringComparison]::OrdinalIgnoreCase)
-if ($isolated) {
+if (Test-PSResourceGetIsolated) {
     $repository = 'MgPresencePackageBuild'
     Register-PSResourceRepository -Name $repository -Uri $RepositoryPath -Trusted -Force
     try {
@@ -183,7 +180,10 @@ if ($isolated) {
     }
     Write-Host "xtask: published with Publish-PSResource into $RepositoryPath"
 } else {
-    Write-Host "xtask: PSResourceGet's data folder ($data) is not inside $state here, so no repository is registered; Compress-PSResource writes the package"
+    Write-Host "xtask: PSResourceGet's data folder is the user's here, so no repository is registered; Compress-PSResource writes the package"
+    if (-not (Get-Command Compress-PSResource -ErrorAction Ignore)) {
+        throw 'Compress-PSResource (PSResourceGet 1.1, PowerShell 7.5 or newer) is needed to write the package without registering a repository'
+    }
     Compress-PSResource -Path $ModuleDir -DestinationPath $RepositoryPath
 }
 

@@ -37,11 +37,13 @@ impl PesterCounts {
                     }
                     let of = |names: &[&str]| names.iter().map(|n| attributes.get(*n).copied().unwrap_or(0)).sum::<u64>();
                     return match root.name().as_ref() {
-                        // NUnit 2.5: total counts every test run; not-run/ignored/skipped/inconclusive are not in it.
+                        // NUnit 2.5 as Pester writes it: total is every test but the not-run ones, so it holds the
+                        // failed, skipped, ignored and inconclusive ones too.
                         "test-results" => {
                             let failed = of(&["failures", "errors", "invalid"]);
-                            let total = of(&["total"]);
-                            Ok(Self { passed: total.saturating_sub(failed), failed, skipped: of(&["not-run", "ignored", "skipped", "inconclusive"]) })
+                            let skipped_in_total = of(&["ignored", "skipped", "inconclusive"]);
+                            let passed = of(&["total"]).saturating_sub(failed + skipped_in_total);
+                            Ok(Self { passed, failed, skipped: skipped_in_total + of(&["not-run"]) })
                         }
                         // NUnit 3.
                         "test-run" => Ok(Self { passed: of(&["passed"]), failed: of(&["failed"]), skipped: of(&["skipped", "inconclusive"]) }),
@@ -68,8 +70,9 @@ mod tests {
     #[test]
     fn reads_nunit_2_5_as_pester_writes_it() {
         let xml = r#"<?xml version="1.0" encoding="utf-8" standalone="no"?>
-<test-results xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" name="Pester" total="12" errors="0" failures="2" not-run="3" inconclusive="0" ignored="0" skipped="0" invalid="0" date="2026-12-01" time="15:00:00"><environment /></test-results>"#;
-        assert_eq!(PesterCounts::parse(xml).unwrap(), PesterCounts { passed: 10, failed: 2, skipped: 3 });
+<test-results xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" name="Pester" total="12" errors="0" failures="2" not-run="3" inconclusive="1" ignored="0" skipped="4" invalid="0" date="2026-12-01" time="15:00:00"><environment /></test-results>"#;
+        // Pester writes total = TotalCount - NotRunCount: 5 passed + 2 failed + 4 skipped + 1 inconclusive.
+        assert_eq!(PesterCounts::parse(xml).unwrap(), PesterCounts { passed: 5, failed: 2, skipped: 8 });
     }
 
     #[test]

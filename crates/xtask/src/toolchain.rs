@@ -97,8 +97,14 @@ pub fn pwsh(root: &Path) -> Result<Pwsh> {
     }
     let program = real_pwsh_in_tool(&tool_dir, POWERSHELL_TOOL_VERSION)
         .with_context(|| format!("the PowerShell tool in {} has no pwsh inside", tool_dir.display()))?;
-    let version = version_of(&program).with_context(|| format!("{} does not run", program.display()))?;
-    Ok(Pwsh { program, description: format!("PowerShell {version} (dotnet tool, out/tools/powershell)") })
+    if let Some(version) = version_of(&program) {
+        return Ok(Pwsh { program, description: format!("PowerShell {version} (dotnet tool, out/tools/powershell)") });
+    }
+    // The package's own pwsh launcher is built for one platform (linux-x64 in 7.6.9); elsewhere the tool's shim runs
+    // it as a second process (child-process tests that signal pwsh then reach the shim).
+    let shim = tool_dir.join(if cfg!(windows) { "pwsh.exe" } else { "pwsh" });
+    let version = version_of(&shim).with_context(|| format!("neither {} nor {} runs", program.display(), shim.display()))?;
+    Ok(Pwsh { program: shim, description: format!("PowerShell {version} (dotnet tool shim, out/tools/powershell)") })
 }
 
 /// The NuGet feed this machine's `dotnet` uses: the first enabled source of `dotnet nuget list source`.
@@ -114,18 +120,17 @@ fn nuget_feed() -> Result<String> {
 }
 
 /// Points PSResourceGet's user state into `state_dir`. PSResourceGet keeps its repository list under .NET's
-/// "local application data" folder: `$XDG_DATA_HOME` (else `$HOME/.local/share`) on Linux, under `$HOME` on macOS,
-/// `%LOCALAPPDATA%` on Windows; NuGet inside it writes a NuGet.Config under "application data" (`$XDG_CONFIG_HOME`,
-/// `%APPDATA%`). Every one of them is set (a variable the platform does not read does nothing), the folders are
-/// created first — .NET answers an empty path for a folder that does not exist, and PSResourceGet then writes its
-/// files into the working directory — and the working directory is `state_dir` too. The publish script checks that
-/// the folder PSResourceGet will use is inside `state_dir` before it registers anything
-/// (`MGPRESENCE_PSRESOURCEGET_STATE`).
+/// "local application data" folder: `$XDG_DATA_HOME` (else `$HOME/.local/share`) on Linux,
+/// `$HOME/Library/Application Support` on macOS, the profile's AppData\Local on Windows (which no environment
+/// variable moves); NuGet inside it writes a NuGet.Config under "application data" (`$XDG_CONFIG_HOME`). Every one
+/// of them is set and the folders are created first — .NET answers an empty path for a folder that does not exist,
+/// and PSResourceGet then writes its files into the working directory — and the working directory is `state_dir`
+/// too. A script checks with `Test-PSResourceGetIsolated` ([`with_isolation_check`]) before it registers anything.
 pub fn isolate_psresourceget(command: &mut Command, state_dir: &Path) -> Result<()> {
     // As a home without XDG_* variables has them: PSResourceGet installs CurrentUser modules under
     // $HOME/.local/share whatever XDG_DATA_HOME says.
     let (data, config, cache) = (state_dir.join(".local/share"), state_dir.join(".config"), state_dir.join(".cache"));
-    for dir in [&data, &config, &cache] {
+    for dir in [&data, &config, &cache, &state_dir.join("Library/Application Support")] {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     command
@@ -134,10 +139,30 @@ pub fn isolate_psresourceget(command: &mut Command, state_dir: &Path) -> Result<
         .env("XDG_DATA_HOME", &data)
         .env("XDG_CONFIG_HOME", &config)
         .env("XDG_CACHE_HOME", &cache)
-        .env("LOCALAPPDATA", &data)
-        .env("APPDATA", &config)
         .env("MGPRESENCE_PSRESOURCEGET_STATE", state_dir);
     Ok(())
+}
+
+/// A script with `Test-PSResourceGetIsolated` defined at its start (after its param block): whether the folder PSResourceGet keeps its
+/// repository list in is inside the state folder [`isolate_psresourceget`] made (a sibling folder with a longer name
+/// does not count).
+pub fn with_isolation_check(script: &str) -> String {
+    const CHECK: &str = r#"function Test-PSResourceGetIsolated {
+    if (-not $env:MGPRESENCE_PSRESOURCEGET_STATE) { return $false }
+    $separator = [System.IO.Path]::DirectorySeparatorChar
+    $state = [System.IO.Path]::TrimEndingDirectorySeparator([System.IO.Path]::GetFullPath($env:MGPRESENCE_PSRESOURCEGET_STATE)) + $separator
+    $data = [Environment]::GetFolderPath('LocalApplicationData')
+    [bool]$data -and ([System.IO.Path]::GetFullPath($data) + $separator).StartsWith($state, [StringComparison]::OrdinalIgnoreCase)
+}
+"#;
+    // After the script's param block, if it has one (a line of its own that is ")" closes it): PowerShell takes
+    // param() only as a script's first statement.
+    let body_start = if script.trim_start().starts_with("param(") {
+        script.find("\n)\n").map_or(0, |at| at + 3)
+    } else {
+        0
+    };
+    format!("{}{CHECK}{}", &script[..body_start], &script[body_start..])
 }
 
 /// Pester's manifest, saved from the feed on first use into `out/tools/modules/Pester/<version>/`.
@@ -153,19 +178,27 @@ pub fn pester(root: &Path, pwsh: &Pwsh) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&download);
     std::fs::create_dir_all(&download)?;
     // Pester's NuGet package keeps the module under tools/; PSResourceGet saves such a package as it is.
-    let script = format!(
-        "$ErrorActionPreference = 'Stop'
-         $state = [System.IO.Path]::GetFullPath($env:MGPRESENCE_PSRESOURCEGET_STATE)
-         $data = [Environment]::GetFolderPath('LocalApplicationData')
-         if (-not $data -or -not [System.IO.Path]::GetFullPath($data).StartsWith($state, [StringComparison]::OrdinalIgnoreCase)) {{
-             throw \"PSResourceGet would keep its repository list in '$data', outside '$state': not registering the feed there\"
-         }}
-         Register-PSResourceRepository -Name MgPresenceToolFeed -Uri '{feed}' -Trusted -Force
-         Save-PSResource -Name Pester -Version '{PESTER_VERSION}' -Repository MgPresenceToolFeed -Path '{download}' -TrustRepository -SkipDependencyCheck -Quiet",
-        download = download.display()
-    );
+    // Where PSResourceGet's repository list cannot be moved (Windows), nothing is registered: a repository the user
+    // already has for the feed is used (hosted runners have PSGallery), else the save stops with a clear message.
+    let body = r#"$ErrorActionPreference = 'Stop'
+if (Test-PSResourceGetIsolated) {
+    Register-PSResourceRepository -Name MgPresenceToolFeed -Uri $env:MGPRESENCE_TOOL_FEED -Trusted -Force
+    $repository = 'MgPresenceToolFeed'
+} else {
+    $repository = (Get-PSResourceRepository | Where-Object { "$($_.Uri)".TrimEnd('/') -eq $env:MGPRESENCE_TOOL_FEED.TrimEnd('/') } | Select-Object -First 1).Name
+    if (-not $repository) {
+        throw "PSResourceGet's repository list is the user's here; register a repository for $($env:MGPRESENCE_TOOL_FEED) or put Pester $($env:MGPRESENCE_TOOL_PESTER) in out/tools/modules/Pester"
+    }
+}
+Save-PSResource -Name Pester -Version $env:MGPRESENCE_TOOL_PESTER -Repository $repository -Path $env:MGPRESENCE_TOOL_DOWNLOAD -TrustRepository -SkipDependencyCheck -Quiet
+"#;
+    let script = with_isolation_check(body);
     let mut command = pwsh.command();
-    command.args(["-Command", &script]);
+    command
+        .args(["-Command", &script])
+        .env("MGPRESENCE_TOOL_FEED", &feed)
+        .env("MGPRESENCE_TOOL_PESTER", PESTER_VERSION)
+        .env("MGPRESENCE_TOOL_DOWNLOAD", &download);
     isolate_psresourceget(&mut command, &root.join("out/tools/psresourceget"))?;
     crate::module::run(&mut command, "save Pester from the NuGet feed")?;
     let saved = ["Pester", "pester"]
@@ -183,4 +216,18 @@ pub fn pester(root: &Path, pwsh: &Pwsh) -> Result<PathBuf> {
         bail!("Pester {PESTER_VERSION} was saved, but {} is missing", manifest.display());
     }
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_isolation_check;
+
+    #[test]
+    fn the_isolation_check_goes_after_a_param_block() {
+        let script = with_isolation_check("\nparam(\n    [string] $A\n)\n$x = 1\n");
+        let param_at = script.find("param(").unwrap();
+        let check_at = script.find("function Test-PSResourceGetIsolated").unwrap();
+        assert!(param_at < check_at && check_at < script.find("$x = 1").unwrap());
+        assert!(with_isolation_check("$x = 1").starts_with("function Test-PSResourceGetIsolated"));
+    }
 }
