@@ -24,7 +24,7 @@ type SessionError = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<Ca
 type SessionNumber = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<u32, FfiError>;
 type SessionFlag = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<u8, FfiError>;
 type CancelCall = unsafe extern "C-unwind" fn(SessionHandle, u64) -> ffi::Result<u8, FfiError>;
-type FinishDeviceCode = unsafe extern "C-unwind" fn(SessionHandle, u32) -> ffi::Result<CallError, FfiError>;
+type FinishDeviceCode = unsafe extern "C-unwind" fn(SessionHandle, u32, u64) -> ffi::Result<CallError, FfiError>;
 type SetRequestContext = unsafe extern "C-unwind" fn(SessionHandle, u32, u32, u32) -> ffi::Result<CallError, FfiError>;
 type LiveSessions = unsafe extern "C-unwind" fn() -> ffi::Result<u64, FfiError>;
 type StringCreate = unsafe extern "C-unwind" fn(*const u8, u64, *mut ffi::String) -> i64;
@@ -246,7 +246,7 @@ fn every_session_function_refuses_a_zero_made_up_or_destroyed_handle() {
             bad,
             DeviceCodeRequest { environment: text(""), client_id: text("c"), tenant_id: text("t"), scopes: text("User.Read"), timeout_seconds: 1 }
         ));
-        assert_invalid_handle!(symbol::<FinishDeviceCode>("graph_session_finish_device_code")(bad, 1));
+        assert_invalid_handle!(symbol::<FinishDeviceCode>("graph_session_finish_device_code")(bad, 1, 0));
         assert_invalid_handle!(symbol::<InvokeBulk>("graph_session_invoke_bulk")(bad, bulk_call(text("SetPresence"), text("{}"), text("[]"))));
         assert_invalid_handle!(symbol::<SessionNumber>("graph_session_bulk_progress")(bad));
         assert_invalid_handle!(symbol::<SessionFlag>("graph_session_cancel_bulk")(bad));

@@ -208,10 +208,13 @@ namespace MgPresence.Runtime
             return (start.message.String, Failure(start.error));
         }
 
-        /// <summary>Waits for the user to complete the device code sign-in, then connects.</summary>
-        public static CallFailure? FinishDeviceCode(uint waitSeconds)
+        /// <summary>
+        /// Waits for the user to complete the device code sign-in, then connects. A call id (not 0, from
+        /// <see cref="CallWatcher.Begin"/>) lets Ctrl+C stop the wait; the failure is then OperationStopped.
+        /// </summary>
+        public static CallFailure? FinishDeviceCode(uint waitSeconds, ulong callId = 0)
         {
-            using var error = Guarded(() => graph_session_finish_device_code(Session, waitSeconds).AsOk());
+            using var error = Guarded(() => graph_session_finish_device_code(Session, waitSeconds, callId).AsOk());
             return Failure(error);
         }
 

@@ -120,4 +120,24 @@ Describe 'Ctrl+C during a single call' -Skip:(-not $IsLinux) {
         $next[0].status | Should -Be 200
         $next[0].headers.authorization | Should -Be 'Bearer <redacted>'
     }
+
+    It 'stops Connect-MgGraph at once while it waits for the user to enter a device code, and the connection it had stays' {
+        # The emulator's demo application and tenant (docs/emulator.md); nobody completes the code, so the engine
+        # polls until the code expires unless Ctrl+C stops it.
+        Send-Child "`$t = [Diagnostics.Stopwatch]::StartNew(); try { Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '5e3ce6c0-2b1f-4285-8d4b-75ee78787346' -TenantId '00000000-0000-0000-0000-00000000c0de' -UseDeviceCode -Environment Emulator -NoWelcome; [Console]::Out.WriteLine('RETURNED') } finally { [Console]::Out.WriteLine('STOPPED ' + `$t.ElapsedMilliseconds) }"
+        Wait-ChildLine 'enter the code' | Should -Match 'enter the code'
+        Start-Sleep -Milliseconds 500
+
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        & kill -INT $script:childPid
+        $line = Wait-ChildLine '(STOPPED|RETURNED)'
+        $clock.ElapsedMilliseconds | Should -BeLessThan 2000
+        $line | Should -Match 'STOPPED'
+
+        # The device code was never completed, so the connection is still the access token one.
+        Reset-Emulator
+        Send-Child "[Console]::Out.WriteLine('AUTH ' + (Get-MgContext).AuthType); Set-MgUserPresence -UserId cancel-me -SessionId app -Availability Away -Activity Away -PassThru | ForEach-Object { [Console]::Out.WriteLine('NEXT ' + `$_) }"
+        Wait-ChildLine '^.*AUTH ' | Should -Match 'AUTH UserProvidedAccessToken'
+        Wait-ChildLine '^.*NEXT ' | Should -Match 'NEXT True'
+    }
 }

@@ -54,10 +54,11 @@ pub fn graph_session_begin_device_code(session: SessionHandle, request: DeviceCo
     with_checked(session, &request, |s| s.begin_device_code(&request))
 }
 
-/// Waits (at most `wait_seconds`) for the user to complete the device code sign-in, then connects.
+/// Waits (at most `wait_seconds`) for the user to complete the device code sign-in, then connects; `call_id` (not 0)
+/// lets `graph_session_cancel_call` stop the wait.
 #[ffi]
-pub fn graph_session_finish_device_code(session: SessionHandle, wait_seconds: u32) -> ffi::Result<CallError, FfiError> {
-    with_session(session, |s| s.finish_device_code(wait_seconds))
+pub fn graph_session_finish_device_code(session: SessionHandle, wait_seconds: u32, call_id: u64) -> ffi::Result<CallError, FfiError> {
+    with_session(session, |s| s.finish_device_code(wait_seconds, call_id))
 }
 
 /// Runs a bulk call through `$batch` and returns an outcome per item. Blocks until done or cancelled.

@@ -71,6 +71,16 @@ fn call_error(error_id: &str, message: impl Into<String>, category: ErrorCategor
 }
 
 impl GraphSession {
+    /// A call id (not 0) makes a call cancellable by [`GraphSession::cancel_call`] until the returned guard drops.
+    fn register_call(&self, call_id: u64) -> (Option<Cancellation>, Option<RunningCall<'_>>) {
+        if call_id == 0 {
+            return (None, None);
+        }
+        let cancel = Cancellation::new();
+        self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((call_id, cancel.clone()));
+        (Some(cancel), Some(RunningCall { calls: &self.calls, id: call_id }))
+    }
+
     fn runtime(&self) -> Result<&tokio::runtime::Runtime, CmdletError> {
         self.runtime
             .get_or_init(|| {
@@ -194,14 +204,7 @@ impl GraphSession {
             Err(e) => return outcome(e),
         };
         let client = self.connection.read().expect("connection lock").client.clone();
-        // A call id makes the call cancellable by `cancel_call` until it returns.
-        let (cancel, _running) = if call.call_id == 0 {
-            (None, None)
-        } else {
-            let cancel = Cancellation::new();
-            self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((call.call_id, cancel.clone()));
-            (Some(cancel), Some(RunningCall { calls: &self.calls, id: call.call_id }))
-        };
+        let (cancel, _running) = self.register_call(call.call_id);
         let options = CallOptions {
             trace: call.trace != 0,
             user_agent_suffix: Some(call.user_agent_suffix.as_str().to_owned()).filter(|s| !s.is_empty()),
@@ -314,7 +317,11 @@ impl GraphSession {
     }
 
     /// Waits (at most `wait_seconds`) for the user to complete the device code sign-in, then connects.
-    pub fn finish_device_code(&self, wait_seconds: u32) -> CallError {
+    /// Waits for the user to finish the device code sign-in begun by `begin_device_code`, at most `wait_seconds`;
+    /// a call id (not 0) lets [`GraphSession::cancel_call`] stop the wait (then the error is `OperationStopped` and
+    /// no connection is made).
+    pub fn finish_device_code(&self, wait_seconds: u32, call_id: u64) -> CallError {
+        let (cancel, _running) = self.register_call(call_id);
         let finished = (|| {
             let pending = self.device_code.lock().expect("device code lock").take().ok_or_else(|| {
                 call_error("NoDeviceCodeSignIn", "No device code sign-in was started.", ErrorCategory::InvalidOperation)
@@ -324,10 +331,17 @@ impl GraphSession {
                 config.timeout = t;
             }
             let probe = GraphClient::new(config.clone()).map_err(|e| cmdlet_call::error_of_client(&e))?;
-            let token = self
-                .runtime()?
-                .block_on(auth::poll_device_code(probe.http(), &pending.challenge, Duration::from_secs(u64::from(wait_seconds.max(1)))))
-                .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
+            let poll = auth::poll_device_code(probe.http(), &pending.challenge, Duration::from_secs(u64::from(wait_seconds.max(1))));
+            let polled = self.runtime()?.block_on(async {
+                match &cancel {
+                    Some(cancel) => cancel.run(poll).await,
+                    None => Some(poll.await),
+                }
+            });
+            let Some(polled) = polled else {
+                return Err(mgpresence_graph::CmdletCallResult::stopped().error.expect("a stopped call has its error"));
+            };
+            let token = polled.map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
             config.credential = Some(Credential::DeviceCodeToken {
                 token,
                 client_id: pending.challenge.client_id.clone(),
