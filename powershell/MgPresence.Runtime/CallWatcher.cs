@@ -52,6 +52,23 @@ namespace MgPresence.Runtime
             }
         }
 
+        /// <summary>
+        /// Runs an engine call registered for <paramref name="cmdlet"/>: <paramref name="call"/> gets the call id to pass
+        /// to the engine, so Ctrl+C cancels it there.
+        /// </summary>
+        public static T Watched<T>(PSCmdlet cmdlet, Func<ulong, T> call)
+        {
+            var id = Begin(cmdlet);
+            try
+            {
+                return call(id);
+            }
+            finally
+            {
+                End(id);
+            }
+        }
+
         /// <summary>The call returned from the engine.</summary>
         public static void End(ulong id)
         {

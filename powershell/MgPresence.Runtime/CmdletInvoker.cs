@@ -40,17 +40,10 @@ namespace MgPresence.Runtime
                 if (!cmdlet.ShouldProcess(whatIfTarget, action)) return;
             }
 
-            // Registered with the watcher, so Ctrl+C (cmdlet.Stopping) cancels the call inside the engine.
-            var callId = CallWatcher.Begin(cmdlet);
-            CallResult result;
-            try
-            {
-                result = Engine.Invoke(name, parameterSet, boundJson, DebugWanted(cmdlet), UserAgentSuffix(cmdlet, name), callId);
-            }
-            finally
-            {
-                CallWatcher.End(callId);
-            }
+            // Watched, so Ctrl+C (cmdlet.Stopping) cancels the call inside the engine.
+            var trace = DebugWanted(cmdlet);
+            var userAgentSuffix = UserAgentSuffix(cmdlet, name);
+            var result = CallWatcher.Watched(cmdlet, callId => Engine.Invoke(name, parameterSet, boundJson, trace, userAgentSuffix, callId));
             if (result.Cancelled) throw new PipelineStoppedException();
             if (result.DebugText.Length > 0)
             {

@@ -81,17 +81,8 @@ namespace MgPresence.Runtime
             }
             // Shown on the host, as Microsoft's module does, so it reaches the user even when output is captured.
             cmdlet.Host.UI.WriteLine(message);
-            // Registered with the watcher, so Ctrl+C stops the wait for the user inside the engine.
-            var callId = CallWatcher.Begin(cmdlet);
-            CallFailure? finished;
-            try
-            {
-                finished = Engine.FinishDeviceCode(DeviceCodeWaitSeconds, callId);
-            }
-            finally
-            {
-                CallWatcher.End(callId);
-            }
+            // Watched, so Ctrl+C stops the wait for the user inside the engine.
+            var finished = CallWatcher.Watched(cmdlet, callId => Engine.FinishDeviceCode(DeviceCodeWaitSeconds, callId));
             if (finished?.Category == nameof(ErrorCategory.OperationStopped)) throw new PipelineStoppedException();
             if (finished is not null)
             {

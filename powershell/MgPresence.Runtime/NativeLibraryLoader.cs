@@ -65,7 +65,6 @@ namespace MgPresence.Runtime
             if (rid is null) yield break;
             var moduleDirectory = Path.GetDirectoryName(assemblyDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
             if (!string.IsNullOrEmpty(moduleDirectory)) yield return Path.Combine(moduleDirectory, "runtimes", rid, "native", fileName);
-            yield return Path.Combine(assemblyDirectory, "runtimes", rid, "native", fileName);
         }
 
         private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)

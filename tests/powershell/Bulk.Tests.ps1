@@ -4,10 +4,8 @@
 param([string] $ModulePath, [string] $EmulatorUrl)
 
 BeforeAll {
-    $ErrorActionPreference = 'Stop'
     Import-Module "$PSScriptRoot/MgPresence.TestHelpers.psm1"
     Initialize-TestSession -ModulePath $ModulePath -EmulatorUrl $EmulatorUrl
-    $appId = '22553876-f5ab-4529-bffb-cfe50aa89f87'
 
     # The availability the emulator holds for each id, read 500 ids a call.
     function Get-EmulatorAvailability {

@@ -12,11 +12,10 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    $ErrorActionPreference = 'Stop'
     Import-Module "$PSScriptRoot/MgPresence.TestHelpers.psm1"
     Initialize-TestSession -ModulePath $ModulePath -EmulatorUrl $EmulatorUrl
     # The List cases read one presence with -Top 1: the emulator must know at least one user.
-    Invoke-EmulatorGraph 'POST' '/v1.0/users/cmdlet-cases-listed/presence/setPresence' '{"sessionId":"22553876-f5ab-4529-bffb-cfe50aa89f87","availability":"Away","activity":"Away"}'
+    Invoke-EmulatorGraph 'POST' '/v1.0/users/cmdlet-cases-listed/presence/setPresence' ('{"sessionId":"' + $appId + '","availability":"Away","activity":"Away"}')
 }
 
 Describe 'Every cmdlet in every parameter set (generated cases)' {

@@ -7,9 +7,17 @@ $script:Http = [System.Net.Http.HttpClient]::new()
 $script:EmulatorUrl = $null
 
 # Imports the module under test into the global session state, adds the emulator as the environment "Emulator" and
-# connects to it with an access token (the emulator accepts any token unless a test says otherwise).
+# connects to it with an access token (the emulator accepts any token unless a test says otherwise). In the calling
+# test file's scope it sets what every file starts from: $ErrorActionPreference = 'Stop' (Pester runs with
+# Continue, and an error a cmdlet writes must fail the test), and the catalog's example ids (crates/catalog/src/
+# examples.rs) as $userId and $appId.
 function Initialize-TestSession {
+    [CmdletBinding()]
     param([Parameter(Mandatory)][string] $ModulePath, [Parameter(Mandatory)][string] $EmulatorUrl)
+    $caller = $PSCmdlet.SessionState.PSVariable
+    $caller.Set('ErrorActionPreference', 'Stop')
+    $caller.Set('userId', 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3')
+    $caller.Set('appId', '22553876-f5ab-4529-bffb-cfe50aa89f87')
     $script:EmulatorUrl = $EmulatorUrl.TrimEnd('/')
     Import-Module $ModulePath -Global
     $null = Add-MgEnvironment -Name Emulator -GraphEndpoint $script:EmulatorUrl -AzureADEndpoint $script:EmulatorUrl

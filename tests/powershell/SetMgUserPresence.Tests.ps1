@@ -4,11 +4,8 @@
 param([string] $ModulePath, [string] $EmulatorUrl)
 
 BeforeAll {
-    $ErrorActionPreference = 'Stop'
     Import-Module "$PSScriptRoot/MgPresence.TestHelpers.psm1"
     Initialize-TestSession -ModulePath $ModulePath -EmulatorUrl $EmulatorUrl
-    $userId = 'fa8bf3dc-eca7-46b7-bad1-db199b62afc3'
-    $appId = '22553876-f5ab-4529-bffb-cfe50aa89f87'
 }
 
 Describe 'Importing the module' {

@@ -5,12 +5,10 @@
 param([string] $ModulePath, [string] $EmulatorUrl)
 
 BeforeAll {
-    $ErrorActionPreference = 'Stop'
     Import-Module "$PSScriptRoot/MgPresence.TestHelpers.psm1"
     Initialize-TestSession -ModulePath $ModulePath -EmulatorUrl $EmulatorUrl
     $demoAppId = '5e3ce6c0-2b1f-4285-8d4b-75ee78787346'
     $demoSecret = 'mgpresence-emulator-demo-secret'
-    $appId = '22553876-f5ab-4529-bffb-cfe50aa89f87'
 
     function New-TestCertificate {
         param([string] $Subject)

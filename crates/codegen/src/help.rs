@@ -103,14 +103,16 @@ fn render_command(out: &mut String, cmdlet: &Cmdlet) {
     }
     writeln!(out, "    </command:parameters>").unwrap();
 
+    // The types of the parameters bound from the pipeline (identity, body, -Headers), in parameter order.
     writeln!(out, "    <command:inputTypes>").unwrap();
-    if params.iter().any(|p| matches!(p.ps_type, PsType::Identity(_))) {
-        type_item(out, "inputType", "MgPresence.Models.CloudCommunicationsIdentity");
+    let mut inputs: Vec<&str> = Vec::new();
+    for p in params.iter().filter(|p| p.memberships.iter().any(|m| m.from_pipeline)) {
+        let full_name = type_literal(p.ps_type).trim_start_matches('[').trim_end_matches(']');
+        if !inputs.contains(&full_name) {
+            inputs.push(full_name);
+            type_item(out, "inputType", full_name);
+        }
     }
-    if params.iter().any(|p| matches!(p.ps_type, PsType::Body(_))) {
-        type_item(out, "inputType", "MgPresence.Models.RequestBody");
-    }
-    type_item(out, "inputType", "System.Collections.IDictionary");
     writeln!(out, "    </command:inputTypes>").unwrap();
     writeln!(out, "    <command:returnValues>").unwrap();
     type_item(out, "returnValue", &cmdlet.output_type());

@@ -1,6 +1,7 @@
 //! Renders everything in `generated/` from the sources of truth: the FFI inventory (C# interop), the domain (the
 //! presence values tab completion offers, C#) and the cmdlet catalog (PowerShell functions, their MAML help, the
-//! module manifest's export list, the format file, JSON Schemas); the manifest also lists the functions of the hand-written scripts, read from them.
+//! module manifest's export list, the format file, JSON Schemas, the Pester test cases); the manifest also lists the
+//! functions of the hand-written scripts, read from them.
 //!
 //! The root `build.rs` calls [`write_generated`]; `cargo xtask test` fails when the committed files differ from what
 //! this renders (see [`stale_files`]).
@@ -15,6 +16,9 @@ mod schemas;
 mod tests;
 
 use std::path::{Path, PathBuf};
+
+/// The module's version (the workspace version), as the manifest's ModuleVersion and the package carry it.
+pub const MODULE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One generated file: its path relative to the repository root, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

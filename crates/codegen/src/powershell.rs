@@ -1,6 +1,6 @@
 //! The PowerShell cmdlet functions: one advanced function per catalog cmdlet, pointing at its help in the MAML file
-//! ([`crate::help`]), with the parameter sets and attributes the catalog derives, and a body that hands the call to the .NET runtime
-//! (`MgPresence.Runtime.CmdletInvoker`), which calls the Rust engine.
+//! ([`crate::help`]), with the parameter sets and attributes the catalog derives, and a body that hands the call to
+//! the .NET runtime (`MgPresence.Runtime.CmdletInvoker`), which calls the Rust engine.
 
 use mgpresence_catalog::parameter::{Parameter, PsType};
 use mgpresence_catalog::{Cmdlet, all_cmdlets};
@@ -26,7 +26,8 @@ pub fn type_literal(t: PsType) -> &'static str {
     }
 }
 
-fn quote(text: &str) -> String {
+/// A PowerShell single-quoted string literal.
+pub(crate) fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

@@ -10,11 +10,8 @@ use mgpresence_catalog::parameter::{BodyMode, ParameterSet};
 use mgpresence_catalog::{Cmdlet, HttpMethod, Resource, ResponseKind, all_cmdlets};
 use mgpresence_domain::{BodyKind, IsoDuration, PresenceAction, PropertyType};
 use serde_json::Value;
+use crate::powershell::quote;
 use std::fmt::Write;
-
-fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
 
 /// A [TimeSpan] expression for an ISO 8601 duration.
 fn timespan_literal(iso: &str) -> String {

@@ -71,14 +71,15 @@ fn call_error(error_id: &str, message: impl Into<String>, category: ErrorCategor
 }
 
 impl GraphSession {
-    /// A call id (not 0) makes a call cancellable by [`GraphSession::cancel_call`] until the returned guard drops.
-    fn register_call(&self, call_id: u64) -> (Option<Cancellation>, Option<RunningCall<'_>>) {
-        if call_id == 0 {
-            return (None, None);
-        }
+    /// The cancellation of a call: one [`GraphSession::cancel_call`] reaches until the returned guard drops when the
+    /// call id is not 0, else one nothing cancels.
+    fn register_call(&self, call_id: u64) -> (Cancellation, Option<RunningCall<'_>>) {
         let cancel = Cancellation::new();
+        if call_id == 0 {
+            return (cancel, None);
+        }
         self.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((call_id, cancel.clone()));
-        (Some(cancel), Some(RunningCall { calls: &self.calls, id: call_id }))
+        (cancel, Some(RunningCall { calls: &self.calls, id: call_id }))
     }
 
     fn runtime(&self) -> Result<&tokio::runtime::Runtime, CmdletError> {
@@ -332,16 +333,11 @@ impl GraphSession {
             }
             let probe = GraphClient::new(config.clone()).map_err(|e| cmdlet_call::error_of_client(&e))?;
             let poll = auth::poll_device_code(probe.http(), &pending.challenge, Duration::from_secs(u64::from(wait_seconds.max(1))));
-            let polled = self.runtime()?.block_on(async {
-                match &cancel {
-                    Some(cancel) => cancel.run(poll).await,
-                    None => Some(poll.await),
-                }
-            });
-            let Some(polled) = polled else {
-                return Err(mgpresence_graph::CmdletCallResult::stopped().error.expect("a stopped call has its error"));
-            };
-            let token = polled.map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
+            let token = self
+                .runtime()?
+                .block_on(cancel.run(poll))
+                .ok_or_else(cmdlet_call::stopped_error)?
+                .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
             config.credential = Some(Credential::DeviceCodeToken {
                 token,
                 client_id: pending.challenge.client_id.clone(),

@@ -14,8 +14,8 @@ pub struct CallOptions {
     pub trace: bool,
     pub user_agent_suffix: Option<String>,
     /// Stops the call when cancelled: the request in flight or the retry wait is dropped, nothing more is sent, and
-    /// the result is [`CmdletCallResult::cancelled`].
-    pub cancel: Option<Cancellation>,
+    /// the result is [`CmdletCallResult::cancelled`]. The default is never cancelled.
+    pub cancel: Cancellation,
 }
 
 /// What a call produced.
@@ -43,15 +43,17 @@ impl CmdletCallResult {
 
     /// The result of a call stopped by its [`Cancellation`].
     pub fn stopped() -> Self {
-        Self {
-            cancelled: true,
-            ..Self::failed(CmdletError {
-                error_id: "OperationStopped".to_owned(),
-                message: "The call was stopped before it finished.".to_owned(),
-                category: ErrorCategory::OperationStopped,
-                terminating: true,
-            })
-        }
+        Self { cancelled: true, ..Self::failed(stopped_error()) }
+    }
+}
+
+/// The error of a call (or a sign-in wait) stopped by its [`Cancellation`].
+pub fn stopped_error() -> CmdletError {
+    CmdletError {
+        error_id: "OperationStopped".to_owned(),
+        message: "The call was stopped before it finished.".to_owned(),
+        category: ErrorCategory::OperationStopped,
+        terminating: true,
     }
 }
 
@@ -68,8 +70,8 @@ pub fn error_of_client(e: &ClientError) -> CmdletError {
     CmdletError { error_id: error_id.to_owned(), message: e.to_string(), category, terminating: false }
 }
 
-/// Binds, sends and maps one call. `client` is `None` while not connected. With `options.cancel`, the call races
-/// the cancellation (requests, retry waits and next pages alike).
+/// Binds, sends and maps one call. `client` is `None` while not connected. The call races `options.cancel`
+/// (requests, retry waits and next pages alike).
 pub async fn run(
     client: Option<&GraphClient>,
     cmdlet: &Cmdlet,
@@ -77,12 +79,7 @@ pub async fn run(
     bound: &Map<String, Value>,
     options: &CallOptions,
 ) -> CmdletCallResult {
-    match &options.cancel {
-        None => run_to_end(client, cmdlet, parameter_set, bound, options).await,
-        Some(cancel) => {
-            cancel.run(run_to_end(client, cmdlet, parameter_set, bound, options)).await.unwrap_or_else(CmdletCallResult::stopped)
-        }
-    }
+    options.cancel.run(run_to_end(client, cmdlet, parameter_set, bound, options)).await.unwrap_or_else(CmdletCallResult::stopped)
 }
 
 async fn run_to_end(

@@ -18,7 +18,7 @@ fn client(url: &str) -> GraphClient {
     GraphClient::new(config).unwrap()
 }
 
-async fn set_presence(client: &GraphClient, cancel: Option<Cancellation>) -> CmdletCallResult {
+async fn set_presence(client: &GraphClient, cancel: Cancellation) -> CmdletCallResult {
     let cmdlet = find_cmdlet("Set-MgUserPresence").unwrap();
     let bound = json!({"UserId": "u1", "SessionId": "app", "Availability": "Busy", "Activity": "InACall"});
     run(Some(client), &cmdlet, "SetExpanded", bound.as_object().unwrap(), &CallOptions { cancel, ..Default::default() }).await
@@ -49,7 +49,7 @@ async fn assert_stopped_and_usable(emulator: &RunningEmulator, client: &GraphCli
     assert_eq!(emulator.requests().len(), 1, "{:?}", emulator.requests());
 
     control(&emulator.url, "/_emulator/fault-rates", json!({"delayed": 0.0, "delayMs": 0})).await;
-    let next = set_presence(client, Some(Cancellation::new())).await;
+    let next = set_presence(client, Cancellation::new()).await;
     assert!(next.error.is_none() && !next.cancelled, "{next:?}");
     assert_eq!(next.status, 200);
     assert_eq!(emulator.requests().len(), 2);
@@ -63,7 +63,7 @@ async fn a_cancelled_request_in_flight_returns_at_once() {
     let cancel = Cancellation::new();
     cancel_later(&cancel, Duration::from_millis(300));
     let started = Instant::now();
-    let result = set_presence(&client, Some(cancel)).await;
+    let result = set_presence(&client, cancel).await;
     assert_stopped_and_usable(&emulator, &client, result, started).await;
 }
 
@@ -80,7 +80,7 @@ async fn a_call_waiting_out_retry_after_stops_at_once() {
     let cancel = Cancellation::new();
     cancel_later(&cancel, Duration::from_millis(300));
     let started = Instant::now();
-    let result = set_presence(&client, Some(cancel)).await;
+    let result = set_presence(&client, cancel).await;
     assert_eq!(emulator.requests()[0].status, 429);
     assert_stopped_and_usable(&emulator, &client, result, started).await;
 }
@@ -91,7 +91,7 @@ async fn a_call_cancelled_before_it_starts_sends_nothing() {
     let client = client(&emulator.url);
     let cancel = Cancellation::new();
     cancel.cancel();
-    let result = set_presence(&client, Some(cancel)).await;
+    let result = set_presence(&client, cancel).await;
     assert!(result.cancelled);
     assert!(emulator.requests().is_empty());
 }

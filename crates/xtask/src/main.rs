@@ -69,7 +69,10 @@ fn main() -> std::process::ExitCode {
         Task::Test => tasks::test(),
         Task::Bench { quick } => bench::bench(&bench::BenchOptions { quick }),
         Task::Codegen => tasks::codegen(),
-        Task::Package { natives } => package::package_with(&module::root(), &package::PackageOptions { natives }).map(|_| ()),
+        Task::Package { natives } => {
+            let root = module::root();
+            toolchain::pwsh(&root).and_then(|pwsh| package::package_with(&root, &pwsh, &package::PackageOptions { natives })).map(|_| ())
+        }
         Task::Valgrind { calls } => soak::valgrind(calls),
     };
     match result {

@@ -46,30 +46,18 @@ pub const RIDS: [&str; 6] = ["linux-x64", "linux-arm64", "osx-x64", "osx-arm64",
 
 /// The runtime identifier of the platform xtask was built for (the one `cargo build` builds the engine for).
 pub fn host_rid() -> Result<&'static str> {
-    let os = if cfg!(windows) {
-        "win"
-    } else if cfg!(target_os = "macos") {
-        "osx"
-    } else if cfg!(target_os = "linux") {
-        "linux"
-    } else {
-        bail!("no runtimes/<rid> folder for this operating system")
+    let os = match std::env::consts::OS {
+        "windows" => "win",
+        "macos" => "osx",
+        other => other,
     };
-    let arch = if cfg!(target_arch = "x86_64") {
-        "x64"
-    } else if cfg!(target_arch = "aarch64") {
-        "arm64"
-    } else {
-        bail!("no runtimes/<rid> folder for this processor architecture")
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        other => other,
     };
-    Ok(match (os, arch) {
-        ("win", "x64") => "win-x64",
-        ("win", _) => "win-arm64",
-        ("osx", "x64") => "osx-x64",
-        ("osx", _) => "osx-arm64",
-        (_, "x64") => "linux-x64",
-        _ => "linux-arm64",
-    })
+    let rid = format!("{os}-{arch}");
+    RIDS.iter().copied().find(|r| *r == rid).with_context(|| format!("no runtimes/<rid> folder for {rid} (the package has {})", RIDS.join(", ")))
 }
 
 /// The native library's file name for a runtime identifier (`win-*`: `mgpresence_ffi.dll`, `osx-*`: `.dylib`, …).

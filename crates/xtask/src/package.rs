@@ -53,17 +53,17 @@ pub fn parse_native(text: &str) -> Result<(String, PathBuf), String> {
 }
 
 /// The package of this machine's engine only (what `cargo xtask test` checks).
-pub fn package(root: &Path) -> Result<PackageOutput> {
-    package_with(root, &PackageOptions::default())
+pub fn package(root: &Path, pwsh: &toolchain::Pwsh) -> Result<PackageOutput> {
+    package_with(root, pwsh, &PackageOptions::default())
 }
 
-/// Builds and lays out the package, publishes it to `out/repo` and writes the Azure Automation zip.
-pub fn package_with(root: &Path, options: &PackageOptions) -> Result<PackageOutput> {
+/// Builds and lays out the package, publishes it to `out/repo` with `pwsh` and writes the Azure Automation zip.
+pub fn package_with(root: &Path, pwsh: &toolchain::Pwsh, options: &PackageOptions) -> Result<PackageOutput> {
     let changed = mgpresence_codegen::write_generated(root).map_err(anyhow::Error::msg)?;
     for path in changed {
         println!("xtask: regenerated {}", path.display());
     }
-    let version = module_version(&root.join("generated/MgPresence.psd1"))?;
+    let version = mgpresence_codegen::MODULE_VERSION.to_owned();
 
     let mut natives: Vec<(String, PathBuf)> = Vec::new();
     for (rid, path) in &options.natives {
@@ -73,9 +73,6 @@ pub fn package_with(root: &Path, options: &PackageOptions) -> Result<PackageOutp
         let path = std::path::absolute(path).with_context(|| format!("bad path {}", path.display()))?;
         if !path.is_file() {
             bail!("--native {rid}={}: no such file", path.display());
-        }
-        if path.file_name() != Some(std::ffi::OsStr::new(module::native_library_name_for(rid))) {
-            bail!("--native {rid}={}: a {rid} engine is named {}", path.display(), module::native_library_name_for(rid));
         }
         check_binary_platform(rid, &path)?;
         natives.push((rid.clone(), path));
@@ -98,34 +95,21 @@ pub fn package_with(root: &Path, options: &PackageOptions) -> Result<PackageOutp
     let module_dir = package_root.join("MgPresence").join(&version);
     module::lay_out(root, &module_dir, &Layout { runtime_out: &runtime_out, with_pdb: false, natives: &natives })?;
 
-    // Azure Automation imports a zip whose root is the module folder, named as the module, with the psd1 inside.
-    let staging = build_dir.join("automation");
-    let _ = std::fs::remove_dir_all(&staging);
-    copy_dir(&module_dir, &staging.join("MgPresence"))?;
     let zip = package_root.join(format!("MgPresence-{version}.zip"));
 
     let repository = root.join("out/repo");
     let _ = std::fs::remove_dir_all(&repository);
     std::fs::create_dir_all(&repository)?;
 
-    let pwsh = toolchain::pwsh(root)?;
     let state = build_dir.join("psresourceget");
     let _ = std::fs::remove_dir_all(&state);
     std::fs::create_dir_all(&state)?;
-    let script = build_dir.join("publish.ps1");
-    std::fs::write(&script, toolchain::with_isolation_check(PUBLISH_SCRIPT))?;
     let mut publish = pwsh.command();
     publish
-        .arg("-File")
-        .arg(&script)
-        .arg("-ModuleDir")
-        .arg(&module_dir)
-        .arg("-RepositoryPath")
-        .arg(&repository)
-        .arg("-AutomationFolder")
-        .arg(staging.join("MgPresence"))
-        .arg("-ZipPath")
-        .arg(&zip);
+        .args(["-Command", &toolchain::with_isolation_check(PUBLISH_SCRIPT)])
+        .env("MGPRESENCE_PUBLISH_MODULE", &module_dir)
+        .env("MGPRESENCE_PUBLISH_REPOSITORY", &repository)
+        .env("MGPRESENCE_PUBLISH_ZIP", &zip);
     toolchain::isolate_psresourceget(&mut publish, &state)?;
     run(&mut publish, "check the manifest, publish to out/repo and write the Azure Automation zip")?;
 
@@ -150,14 +134,8 @@ pub fn package_with(root: &Path, options: &PackageOptions) -> Result<PackageOutp
 }
 
 /// Checks the manifest (Test-ModuleManifest must be clean), publishes to the file repository, writes the zip.
-const PUBLISH_SCRIPT: &str = r#"
-param(
-    [Parameter(Mandatory)] [string] $ModuleDir,
-    [Parameter(Mandatory)] [string] $RepositoryPath,
-    [Parameter(Mandatory)] [string] $AutomationFolder,
-    [Parameter(Mandatory)] [string] $ZipPath
-)
-$ErrorActionPreference = 'Stop'
+const PUBLISH_SCRIPT: &str = r#"$ErrorActionPreference = 'Stop'
+$ModuleDir, $RepositoryPath, $ZipPath = $env:MGPRESENCE_PUBLISH_MODULE, $env:MGPRESENCE_PUBLISH_REPOSITORY, $env:MGPRESENCE_PUBLISH_ZIP
 $manifestPath = Join-Path $ModuleDir 'MgPresence.psd1'
 $manifest = Test-ModuleManifest -Path $manifestPath -ErrorVariable manifestErrors -WarningVariable manifestWarnings -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
 if ($manifestErrors.Count -or $manifestWarnings.Count -or -not $manifest) {
@@ -187,9 +165,19 @@ if (Test-PSResourceGetIsolated) {
     Compress-PSResource -Path $ModuleDir -DestinationPath $RepositoryPath
 }
 
+# Azure Automation's zip: the module folder's files under MgPresence/ (the module's name, not its version folder),
+# with / separators.
 Add-Type -AssemblyName System.IO.Compression.FileSystem
 if (Test-Path $ZipPath) { Remove-Item $ZipPath }
-[System.IO.Compression.ZipFile]::CreateFromDirectory($AutomationFolder, $ZipPath, [System.IO.Compression.CompressionLevel]::Optimal, $true)
+$zip = [System.IO.Compression.ZipFile]::Open($ZipPath, [System.IO.Compression.ZipArchiveMode]::Create)
+try {
+    foreach ($file in Get-ChildItem -LiteralPath $ModuleDir -Recurse -File) {
+        $entry = 'MgPresence/' + [System.IO.Path]::GetRelativePath($ModuleDir, $file.FullName).Replace('\', '/')
+        $null = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($zip, $file.FullName, $entry, [System.IO.Compression.CompressionLevel]::Optimal)
+    }
+} finally {
+    $zip.Dispose()
+}
 "#;
 
 /// Refuses a library whose binary format or processor is not the one `rid` names (an ELF for linux, Mach-O for osx,
@@ -222,32 +210,6 @@ pub fn check_binary_platform(rid: &str, path: &Path) -> Result<()> {
     };
     if found != rid {
         bail!("{} is a library for {found}, not {rid}", path.display());
-    }
-    Ok(())
-}
-
-/// The `ModuleVersion = '…'` of a manifest.
-pub fn module_version(manifest: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
-    text.lines()
-        .find_map(|line| {
-            let rest = line.trim().strip_prefix("ModuleVersion")?.trim_start().strip_prefix('=')?.trim();
-            Some(rest.trim_matches(|c| c == '\'' || c == '"').to_owned())
-        })
-        .filter(|v| !v.is_empty())
-        .with_context(|| format!("{} has no ModuleVersion", manifest.display()))
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target).with_context(|| format!("cannot copy {}", entry.path().display()))?;
-        }
     }
     Ok(())
 }
@@ -303,11 +265,5 @@ mod tests {
         assert!(check_binary_platform("win-x64", &write("c.dll", &pe)).is_ok());
         assert!(check_binary_platform("win-arm64", &write("c.dll", &pe)).is_err());
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn reads_the_module_version_of_the_generated_manifest() {
-        let version = module_version(&module::root().join("generated/MgPresence.psd1")).unwrap();
-        assert_eq!(version, env!("CARGO_PKG_VERSION"));
     }
 }

@@ -205,7 +205,7 @@ pub fn test() -> Result<()> {
     run_pester(&mut module_tests, &pester, &root.join("out/test-results/powershell.xml"), &session, "PowerShell tests", &mut tally, &mut failures)?;
 
     // The package admins install (cargo xtask package), installed and run as a runbook: tests/package.
-    match crate::package::package(&root) {
+    match crate::package::package(&root, &session.pwsh) {
         Ok(package) => {
             let mut package_tests = session.pwsh.command();
             package_tests

@@ -143,7 +143,7 @@ pub fn isolate_psresourceget(command: &mut Command, state_dir: &Path) -> Result<
     Ok(())
 }
 
-/// A script with `Test-PSResourceGetIsolated` defined at its start (after its param block): whether the folder PSResourceGet keeps its
+/// A script with `Test-PSResourceGetIsolated` defined at its start: whether the folder PSResourceGet keeps its
 /// repository list in is inside the state folder [`isolate_psresourceget`] made (a sibling folder with a longer name
 /// does not count).
 pub fn with_isolation_check(script: &str) -> String {
@@ -155,14 +155,7 @@ pub fn with_isolation_check(script: &str) -> String {
     [bool]$data -and ([System.IO.Path]::GetFullPath($data) + $separator).StartsWith($state, [StringComparison]::OrdinalIgnoreCase)
 }
 "#;
-    // After the script's param block, if it has one (a line of its own that is ")" closes it): PowerShell takes
-    // param() only as a script's first statement.
-    let body_start = if script.trim_start().starts_with("param(") {
-        script.find("\n)\n").map_or(0, |at| at + 3)
-    } else {
-        0
-    };
-    format!("{}{CHECK}{}", &script[..body_start], &script[body_start..])
+    format!("{CHECK}{script}")
 }
 
 /// Pester's manifest, saved from the feed on first use into `out/tools/modules/Pester/<version>/`.
@@ -216,18 +209,4 @@ Save-PSResource -Name Pester -Version $env:MGPRESENCE_TOOL_PESTER -Repository $r
         bail!("Pester {PESTER_VERSION} was saved, but {} is missing", manifest.display());
     }
     Ok(manifest)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_isolation_check;
-
-    #[test]
-    fn the_isolation_check_goes_after_a_param_block() {
-        let script = with_isolation_check("\nparam(\n    [string] $A\n)\n$x = 1\n");
-        let param_at = script.find("param(").unwrap();
-        let check_at = script.find("function Test-PSResourceGetIsolated").unwrap();
-        assert!(param_at < check_at && check_at < script.find("$x = 1").unwrap());
-        assert!(with_isolation_check("$x = 1").starts_with("function Test-PSResourceGetIsolated"));
-    }
 }
