@@ -50,7 +50,7 @@ function Get-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -129,7 +129,7 @@ function Update-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -178,7 +178,7 @@ function Remove-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -252,7 +252,7 @@ function Set-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -312,7 +312,7 @@ function Clear-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -382,7 +382,7 @@ function Set-MgUserPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -428,7 +428,7 @@ function Clear-MgUserPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -488,7 +488,7 @@ function Set-MgUserPresenceStatusMessage {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -552,7 +552,7 @@ function Set-MgUserPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -616,7 +616,7 @@ function Set-MgUserPresenceManualLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceManualLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -662,7 +662,7 @@ function Clear-MgUserPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -708,7 +708,7 @@ function Clear-MgUserPresenceLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresenceLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -786,7 +786,7 @@ function Get-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -829,7 +829,7 @@ function Get-MgCommunicationPresenceCount {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgCommunicationPresenceCount', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -875,7 +875,7 @@ function Get-MgCommunicationPresenceByUserId {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgCommunicationPresenceByUserId', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -938,7 +938,7 @@ function New-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('New-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1017,7 +1017,7 @@ function Update-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1066,7 +1066,7 @@ function Remove-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1140,7 +1140,7 @@ function Set-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1200,7 +1200,7 @@ function Clear-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1270,7 +1270,7 @@ function Set-MgCommunicationPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1316,7 +1316,7 @@ function Clear-MgCommunicationPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1376,7 +1376,7 @@ function Set-MgCommunicationPresenceStatusMessage {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1440,7 +1440,7 @@ function Set-MgCommunicationPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1504,7 +1504,7 @@ function Set-MgCommunicationPresenceManualLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceManualLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1550,7 +1550,7 @@ function Clear-MgCommunicationPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1596,7 +1596,7 @@ function Clear-MgCommunicationPresenceLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresenceLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1647,7 +1647,7 @@ function Get-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1726,7 +1726,7 @@ function Update-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1775,7 +1775,7 @@ function Remove-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1849,7 +1849,7 @@ function Set-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1909,7 +1909,7 @@ function Clear-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -1979,7 +1979,7 @@ function Set-MgBetaUserPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2025,7 +2025,7 @@ function Clear-MgBetaUserPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2085,7 +2085,7 @@ function Set-MgBetaUserPresenceStatusMessage {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2149,7 +2149,7 @@ function Set-MgBetaUserPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2213,7 +2213,7 @@ function Set-MgBetaUserPresenceManualLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceManualLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2259,7 +2259,7 @@ function Clear-MgBetaUserPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2305,7 +2305,7 @@ function Clear-MgBetaUserPresenceLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresenceLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2383,7 +2383,7 @@ function Get-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2426,7 +2426,7 @@ function Get-MgBetaCommunicationPresenceCount {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaCommunicationPresenceCount', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2472,7 +2472,7 @@ function Get-MgBetaCommunicationPresenceByUserId {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaCommunicationPresenceByUserId', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2535,7 +2535,7 @@ function New-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('New-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2614,7 +2614,7 @@ function Update-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2663,7 +2663,7 @@ function Remove-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2737,7 +2737,7 @@ function Set-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2797,7 +2797,7 @@ function Clear-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2867,7 +2867,7 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2913,7 +2913,7 @@ function Clear-MgBetaCommunicationPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -2973,7 +2973,7 @@ function Set-MgBetaCommunicationPresenceStatusMessage {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -3037,7 +3037,7 @@ function Set-MgBetaCommunicationPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -3101,7 +3101,7 @@ function Set-MgBetaCommunicationPresenceManualLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceManualLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -3147,7 +3147,7 @@ function Clear-MgBetaCommunicationPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 
@@ -3193,7 +3193,7 @@ function Clear-MgBetaCommunicationPresenceLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresenceLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
     }
 }
 

@@ -51,7 +51,7 @@ async fn ten_thousand_users_with_20_percent_faults_lose_nothing() {
     let elapsed = started.elapsed();
     assert_eq!(outcomes.len(), 10_000);
     assert_eq!(options.done.load(std::sync::atomic::Ordering::Relaxed), 10_000, "progress counted every item");
-    assert_eq!(outcomes[17].error.as_ref().unwrap().error_id, "UnsupportedPresenceCombination");
+    assert_eq!(outcomes[17].error.as_ref().unwrap().error_id, "InvalidArgument", "the code the service answers with");
     assert_eq!(outcomes[4242].error.as_ref().unwrap().error_id, "MissingIdentifier");
 
     let now = emulator.state.clock.now();

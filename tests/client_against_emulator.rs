@@ -49,8 +49,8 @@ async fn set_then_get_round_trips_through_the_emulator() {
 
     let get = call(&client, "Get-MgBetaUserPresence", "Get", json!({"UserId": "u1"})).await;
     assert!(get.error.is_none(), "{:?}", get.error);
-    assert_eq!(get.output[0]["Availability"], "Busy");
-    assert_eq!(get.output[0]["Activity"], "InACall");
+    assert_eq!(get.output[0]["$value"]["availability"], "Busy");
+    assert_eq!(get.output[0]["$value"]["activity"], "InACall");
     assert_eq!(get.output[0]["$type"], "Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence");
     assert_eq!(emulator.requests()[1].path, "/beta/users/u1/presence");
     emulator.stop().await;
@@ -61,11 +61,11 @@ async fn invalid_input_never_reaches_the_wire() {
     let emulator = RunningEmulator::start(EmulatorConfig::default()).await.unwrap();
     let client = client(&emulator.url);
     let cases = [
-        (json!({"UserId": "u", "SessionId": "s", "Availability": "DoNotDisturb", "Activity": "OutOfOffice"}), "UnsupportedPresenceCombination"),
-        (json!({"UserId": "u", "SessionId": "s", "Availability": "Available", "Activity": "Available", "ExpirationDuration": "PT3M"}), "ExpirationDurationOutOfRange"),
-        (json!({"UserId": "u", "SessionId": "s", "Availability": "Available", "Activity": "Available", "ExpirationDuration": "PT5H"}), "ExpirationDurationOutOfRange"),
+        (json!({"UserId": "u", "SessionId": "s", "Availability": "DoNotDisturb", "Activity": "OutOfOffice"}), "InvalidArgument"),
+        (json!({"UserId": "u", "SessionId": "s", "Availability": "Available", "Activity": "Available", "ExpirationDuration": "PT3M"}), "InvalidArgument"),
+        (json!({"UserId": "u", "SessionId": "s", "Availability": "Available", "Activity": "Available", "ExpirationDuration": "PT5H"}), "InvalidArgument"),
         (json!({"SessionId": "s", "Availability": "Available", "Activity": "Available"}), "MissingIdentifier"),
-        (json!({"UserId": "u", "Availability": "Sleeping", "Activity": "Available", "SessionId": "s"}), "InvalidPropertyValue"),
+        (json!({"UserId": "u", "Availability": "Sleeping", "Activity": "Available", "SessionId": "s"}), "BadRequest"),
     ];
     for (bound, expected) in cases {
         let result = call(&client, "Set-MgUserPresence", "SetExpanded", bound.clone()).await;
@@ -74,6 +74,39 @@ async fn invalid_input_never_reaches_the_wire() {
         assert_eq!(result.status, 0);
     }
     assert!(emulator.requests().is_empty(), "{:?}", emulator.requests());
+    emulator.stop().await;
+}
+
+/// A body refused before sending is reported with the code and message the service answers the same body with.
+#[tokio::test]
+async fn refused_input_is_reported_as_the_service_answers_it() {
+    let emulator = RunningEmulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client(&emulator.url);
+    let http = reqwest::Client::new();
+    let cases = [
+        json!({"sessionId": "s", "availability": "DoNotDisturb", "activity": "OutOfOffice"}),
+        json!({"sessionId": "s", "availability": "Available", "activity": "Available", "expirationDuration": "PT3M"}),
+        json!({"sessionId": "s", "availability": "Available"}),
+    ];
+    for body in cases {
+        let mut bound = body.as_object().unwrap().clone();
+        bound.insert("UserId".into(), json!("u"));
+        let refused = call(&client, "Set-MgUserPresence", "SetExpanded", Value::Object(bound)).await.error.unwrap();
+        let service = refused.service.expect("reported as the service's answer");
+        let answer = http
+            .post(format!("{}/v1.0/users/u/presence/setPresence", emulator.url))
+            .bearer_auth("test-token")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), service.status, "{body}");
+        let answer: Value = answer.json().await.unwrap();
+        assert_eq!(answer["error"]["code"], service.code, "{body}");
+        assert_eq!(answer["error"]["message"], service.message, "{body}");
+        assert_eq!(refused.message, format!("[{}] : {}", service.code, service.message));
+        assert_eq!(refused.error_id, service.code);
+    }
     emulator.stop().await;
 }
 
@@ -100,9 +133,12 @@ async fn graph_errors_carry_code_message_and_status_block() {
     let error = result.error.unwrap();
     assert_eq!(result.status, 403);
     assert_eq!(error.error_id, "Forbidden");
-    assert!(error.message.starts_with("Insufficient privileges to complete the operation.\n\nStatus: 403 (Forbidden)\nErrorCode: Forbidden"), "{}", error.message);
-    assert!(error.message.contains("request-id"), "{}", error.message);
-    assert!(!error.message.contains("test-token"));
+    assert_eq!(error.message, "[Forbidden] : Insufficient privileges to complete the operation.");
+    let service = error.service.unwrap();
+    assert_eq!((service.status, service.reason.as_str(), service.code.as_str()), (403, "Forbidden", "Forbidden"));
+    assert_eq!(service.date.len(), "2025-04-21T16:48:06".len(), "innerError.date: {}", service.date);
+    assert!(service.headers.iter().any(|(n, _)| n == "request-id"), "{:?}", service.headers);
+    assert!(!format!("{service:?}").contains("test-token"));
     assert!(result.response_headers.is_none(), "headers are for successes only");
     emulator.stop().await;
 }

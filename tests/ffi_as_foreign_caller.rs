@@ -109,8 +109,9 @@ fn the_native_library_serves_a_whole_cmdlet_call() {
     let refused = ok(unsafe {
         describe(session, call("Set-MgUserPresence", "SetExpanded", json!({"UserId": "u1", "SessionId": "s", "Availability": "DoNotDisturb", "Activity": "OutOfOffice"})))
     });
-    assert_eq!(refused.error.error_id.as_str(), "UnsupportedPresenceCombination");
-    assert_eq!(refused.error.category.as_str(), "InvalidArgument");
+    assert_eq!(refused.error.error_id.as_str(), "InvalidArgument");
+    assert_eq!(refused.error.category.as_str(), "InvalidOperation");
+    assert!(refused.error.service_json.as_str().contains(r#""status":400"#), "{}", refused.error.service_json.as_str());
 
     connect_to_emulator(session, &emulator.url, "emulator", "secret-token-value");
 

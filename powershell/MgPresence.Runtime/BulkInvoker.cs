@@ -85,7 +85,7 @@ namespace MgPresence.Runtime
             var (outcomesJson, error) = run.GetAwaiter().GetResult();
             if (error is not null)
             {
-                cmdlet.ThrowTerminatingError(ErrorRecords.From(error, 0, null));
+                cmdlet.ThrowTerminatingError(ErrorRecords.From(error, () => null));
                 return;
             }
             using var doc = JsonDocument.Parse(outcomesJson);

@@ -1,5 +1,6 @@
-// What every generated cmdlet function does: describe the call (validation, -WhatIf text), ask ShouldProcess,
-// let the engine bind/send/map it, then write debug text, errors, output and the response headers variable.
+// What every variant cmdlet (generated/Variants.cs) does: describe the call (validation, -WhatIf text), ask
+// ShouldProcess, let the engine bind/send/map it, then write debug text, errors, output and the response headers
+// variable.
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -11,10 +12,12 @@ namespace MgPresence.Runtime
 {
     public static class CmdletInvoker
     {
-        public static void Invoke(PSCmdlet cmdlet, IDictionary boundParameters)
+        /// <summary>
+        /// One call of <paramref name="name"/> (the public cmdlet) in <paramref name="parameterSet"/>; errors are
+        /// written with <paramref name="target"/> as their TargetObject.
+        /// </summary>
+        public static void Invoke(PSCmdlet cmdlet, string name, string parameterSet, IDictionary boundParameters, Func<object?> target)
         {
-            var name = cmdlet.MyInvocation.MyCommand.Name;
-            var parameterSet = cmdlet.ParameterSetName;
             if (boundParameters.Contains("Break")) DebuggerBreak.WaitForDebugger(cmdlet);
 
             string boundJson;
@@ -27,14 +30,13 @@ namespace MgPresence.Runtime
                 cmdlet.WriteError(ErrorRecords.From(e, "InvalidParameterValue", ErrorCategory.InvalidArgument, null));
                 return;
             }
-            var target = Target(boundParameters);
 
             if (cmdlet.MyInvocation.MyCommand.Parameters.ContainsKey("WhatIf") && ShouldProcessMayShow(cmdlet))
             {
                 var (whatIfTarget, action, describeError) = Engine.Describe(name, parameterSet, boundJson);
                 if (describeError is not null)
                 {
-                    Fail(cmdlet, describeError, 0, target);
+                    Fail(cmdlet, describeError, target);
                     return;
                 }
                 if (!cmdlet.ShouldProcess(whatIfTarget, action)) return;
@@ -42,6 +44,7 @@ namespace MgPresence.Runtime
 
             // Watched, so Ctrl+C (cmdlet.Stopping) cancels the call inside the engine.
             var trace = DebugWanted(cmdlet);
+            if (trace) WriteBeginDebug(cmdlet, name, parameterSet);
             var userAgentSuffix = UserAgentSuffix(cmdlet, name);
             var result = CallWatcher.Watched(cmdlet, callId => Engine.Invoke(name, parameterSet, boundJson, trace, userAgentSuffix, callId));
             if (result.Cancelled) throw new PipelineStoppedException();
@@ -54,7 +57,9 @@ namespace MgPresence.Runtime
                 // What earlier pages of -All brought is output before the error, as Microsoft's cmdlets write each
                 // page as it comes.
                 WriteOutput(cmdlet, result);
-                Fail(cmdlet, result.Error, result.Status, target);
+                if (trace) cmdlet.WriteDebug($"[CmdletException]: Received exception with message '{result.Error.Message}'");
+                if (trace) cmdlet.WriteDebug($"[CmdletEndProcessing]: - {name} end processing.");
+                Fail(cmdlet, result.Error, target);
                 return;
             }
             if (result.ResponseHeadersVariable.Length > 0 && result.ResponseHeadersJson.Length > 0)
@@ -69,6 +74,28 @@ namespace MgPresence.Runtime
                 cmdlet.SessionState.PSVariable.Set(new PSVariable(countName, result.Count));
             }
             WriteOutput(cmdlet, result);
+            if (trace) cmdlet.WriteDebug($"[CmdletEndProcessing]: - {name} end processing.");
+        }
+
+        /// <summary>
+        /// The first -Debug lines of Microsoft's cmdlets (their Module.EventHandler): the command and parameter set, and
+        /// how the session signed in.
+        /// </summary>
+        private static void WriteBeginDebug(PSCmdlet cmdlet, string name, string parameterSet)
+        {
+            cmdlet.WriteDebug($"[CmdletBeginProcessing]: - {name} begin processing with parameterSet '{parameterSet}'.");
+            var json = Engine.ContextJson();
+            if (json.Length == 0) return;
+            using var document = JsonDocument.Parse(json);
+            var context = document.RootElement;
+            string Text(string property) => context.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : "";
+            cmdlet.WriteDebug($"[Authentication]: - AuthType: '{Text("AuthType")}', TokenCredentialType: '{Text("TokenCredentialType")}', ContextScope: '{Text("ContextScope")}', AppName: '{Text("AppName")}'.");
+            var scopes = new List<string>();
+            if (context.TryGetProperty("Scopes", out var list) && list.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var scope in list.EnumerateArray()) scopes.Add(scope.GetString() ?? "");
+            }
+            cmdlet.WriteDebug($"[Authentication]: - Scopes: [{string.Join(", ", scopes)}].");
         }
 
         private static void WriteOutput(PSCmdlet cmdlet, CallResult result)
@@ -93,21 +120,11 @@ namespace MgPresence.Runtime
                 || (verbose != ActionPreference.SilentlyContinue && verbose != ActionPreference.Ignore);
         }
 
-        private static void Fail(PSCmdlet cmdlet, CallFailure failure, int status, object? target)
+        private static void Fail(PSCmdlet cmdlet, CallFailure failure, Func<object?> target)
         {
-            var record = ErrorRecords.From(failure, status, target);
+            var record = ErrorRecords.From(failure, target);
             if (failure.Terminating) cmdlet.ThrowTerminatingError(record);
             else cmdlet.WriteError(record);
-        }
-
-        /// <summary>The error target: the id the call was about, as Microsoft's anonymous target object carries it.</summary>
-        private static object? Target(IDictionary bound)
-        {
-            foreach (var key in new[] { "UserId", "PresenceId", "InputObject" })
-            {
-                if (bound.Contains(key)) return bound[key];
-            }
-            return null;
         }
 
         private static bool DebugWanted(PSCmdlet cmdlet)
@@ -122,18 +139,16 @@ namespace MgPresence.Runtime
             return $"PowerShell/{version} {command}";
         }
 
-        /// <summary>Response headers as Microsoft's cmdlets give them: name → values, names compared case-insensitively.</summary>
+        /// <summary>Response headers as Microsoft's cmdlets give them (<see cref="ResponseHeaderSet.ToDictionary"/>).</summary>
         public static Dictionary<string, IEnumerable<string>> ResponseHeaders(string json)
         {
-            var headers = new Dictionary<string, IEnumerable<string>>(StringComparer.OrdinalIgnoreCase);
+            var pairs = new List<(string, string)>();
             using var document = JsonDocument.Parse(json);
             foreach (var header in document.RootElement.EnumerateObject())
             {
-                var values = new List<string>();
-                foreach (var v in header.Value.EnumerateArray()) values.Add(v.GetString() ?? "");
-                headers[header.Name] = values;
+                foreach (var v in header.Value.EnumerateArray()) pairs.Add((header.Name, v.GetString() ?? ""));
             }
-            return headers;
+            return ResponseHeaderSet.From(pairs).ToDictionary();
         }
     }
 

@@ -49,7 +49,7 @@ namespace MgPresence.Runtime
             var error = Engine.Connect(signIn);
             if (error is not null)
             {
-                cmdlet.ThrowTerminatingError(ErrorRecords.From(error, 0, null));
+                cmdlet.ThrowTerminatingError(ErrorRecords.From(error, () => null));
                 return;
             }
             if (bound.Contains("NoWelcome")) return;
@@ -76,7 +76,7 @@ namespace MgPresence.Runtime
                 Text(bound, "Environment"), clientId.Length > 0 ? clientId : DefaultDelegatedClientId, tenantId.Length > 0 ? tenantId : "common", scopes, timeout);
             if (error is not null)
             {
-                cmdlet.ThrowTerminatingError(ErrorRecords.From(error, 0, null));
+                cmdlet.ThrowTerminatingError(ErrorRecords.From(error, () => null));
                 return;
             }
             // Shown on the host, as Microsoft's module does, so it reaches the user even when output is captured.
@@ -86,7 +86,7 @@ namespace MgPresence.Runtime
             if (finished?.Category == nameof(ErrorCategory.OperationStopped)) throw new PipelineStoppedException();
             if (finished is not null)
             {
-                cmdlet.ThrowTerminatingError(ErrorRecords.From(finished, 0, null));
+                cmdlet.ThrowTerminatingError(ErrorRecords.From(finished, () => null));
                 return;
             }
             if (!bound.Contains("NoWelcome")) cmdlet.WriteObject("Welcome to Microsoft Graph!");
@@ -192,7 +192,7 @@ namespace MgPresence.Runtime
         public static void Disconnect(PSCmdlet cmdlet)
         {
             var error = Engine.Disconnect();
-            if (error is not null) cmdlet.ThrowTerminatingError(ErrorRecords.From(error, 0, null));
+            if (error is not null) cmdlet.ThrowTerminatingError(ErrorRecords.From(error, () => null));
         }
 
         /// <summary>Set-MgRequestContext: unbound parameters keep their current values.</summary>
@@ -201,7 +201,7 @@ namespace MgPresence.Runtime
             using var current = JsonDocument.Parse(Engine.RequestContextJson());
             uint Value(string name) => bound.Contains(name) ? Convert.ToUInt32(bound[name]) : current.RootElement.GetProperty(name).GetUInt32();
             var error = Engine.SetRequestContext(Value("MaxRetry"), Value("RetryDelay"), Value("RetriesTimeLimit"));
-            if (error is not null) cmdlet.ThrowTerminatingError(ErrorRecords.From(error, 0, null));
+            if (error is not null) cmdlet.ThrowTerminatingError(ErrorRecords.From(error, () => null));
             WriteRequestContext(cmdlet);
         }
 
@@ -228,7 +228,7 @@ namespace MgPresence.Runtime
             var error = Engine.AddEnvironment(name, graphEndpoint, azureAdEndpoint);
             if (error is not null)
             {
-                cmdlet.WriteError(ErrorRecords.From(error, 0, name));
+                cmdlet.WriteError(ErrorRecords.From(error, () => name));
                 return;
             }
             WriteEnvironments(cmdlet, name);

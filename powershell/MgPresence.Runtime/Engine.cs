@@ -7,8 +7,11 @@ using static MgPresence.Interop.Interop;
 
 namespace MgPresence.Runtime
 {
-    /// <summary>An error of a call: empty <see cref="ErrorId"/> when there is none.</summary>
-    public sealed record CallFailure(string ErrorId, string Message, string Category, bool Terminating);
+    /// <summary>
+    /// An error of a call. <see cref="ServiceJson"/> is the service's answer (or the one it would give, for input
+    /// refused before sending) for errors reported as Microsoft's cmdlets report service errors; empty otherwise.
+    /// </summary>
+    public sealed record CallFailure(string ErrorId, string Message, string Category, bool Terminating, string ServiceJson = "");
 
     /// <summary>What a cmdlet call produced.</summary>
     public sealed record CallResult(
@@ -123,7 +126,7 @@ namespace MgPresence.Runtime
         {
             var id = error.error_id.String;
             if (id.Length == 0) return null;
-            return new CallFailure(id, error.message.String, error.category.String, error.terminating != 0);
+            return new CallFailure(id, error.message.String, error.category.String, error.terminating != 0, error.service_json.String);
         }
 
         private static CmdletCall NewCall(string cmdlet, string parameterSet, string boundJson, bool trace, string userAgentSuffix, ulong callId = 0) =>

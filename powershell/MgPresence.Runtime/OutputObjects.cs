@@ -1,6 +1,6 @@
-// Turns the engine's output JSON into PowerShell objects: objects with a "$type" member get that PowerShell type
-// name (so the module's format file shows them as Microsoft's do); "AdditionalProperties" becomes a hashtable;
-// other nested objects become PSCustomObjects.
+// Turns the engine's output JSON into PowerShell objects: a model object ("$type" naming a generated model type,
+// "$value" the service's JSON) becomes an instance of that .NET type, as Microsoft's cmdlets output; other objects
+// (the context, the request context) become PSCustomObjects, with "$type" as their PowerShell type name.
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
@@ -11,6 +11,7 @@ namespace MgPresence.Runtime
     public static class OutputObjects
     {
         public const string TypeMember = "$type";
+        public const string ValueMember = "$value";
 
         public static List<object?> FromJsonArray(string json)
         {
@@ -25,6 +26,11 @@ namespace MgPresence.Runtime
         {
             switch (element.ValueKind)
             {
+                case JsonValueKind.Object when element.TryGetProperty(TypeMember, out var typeName)
+                    && element.TryGetProperty(ValueMember, out var value)
+                    && ModelTypes.Create(typeName.GetString() ?? "") is { } model:
+                    model.ReadJson(value);
+                    return model;
                 case JsonValueKind.Object:
                     var pso = new PSObject();
                     foreach (var property in element.EnumerateObject())

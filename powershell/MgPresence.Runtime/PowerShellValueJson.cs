@@ -120,6 +120,10 @@ namespace MgPresence.Runtime
                     w.WriteString("Password", credential.GetNetworkCredential().Password);
                     w.WriteEndObject();
                     return;
+                case GraphModel graphModel:
+                    // A model (from a Get cmdlet, New-Object or a cast) is sent as its wire JSON.
+                    graphModel.WriteJson(w, depth);
+                    return;
                 case CloudCommunicationsIdentity identity:
                     WriteValue(w, identity.Properties, depth, path);
                     return;

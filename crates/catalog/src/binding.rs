@@ -41,17 +41,64 @@ pub struct CmdletError {
     pub category: ErrorCategory,
     /// Whether PowerShell should stop the pipeline (ThrowTerminatingError) rather than write a non-terminating error.
     pub terminating: bool,
+    /// For an error the service answered, or would answer (input refused before sending): what the answer said, which
+    /// Microsoft's cmdlets put in the record's ErrorDetails. `message` is then the exception's `[code] : message`.
+    pub service: Option<ServiceError>,
+}
+
+/// An error answer of the service, as Microsoft's cmdlets report it (mg-cmdlet-behavior.md §2.12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceError {
+    pub status: u16,
+    /// The status's name as .NET's `HttpStatusCode` spells it (`BadRequest`).
+    pub reason: String,
+    pub code: String,
+    pub message: String,
+    /// `innerError.date` as the service wrote it.
+    pub date: String,
+    /// The response headers, as received.
+    pub headers: Vec<(String, String)>,
 }
 
 impl CmdletError {
     fn invalid(error_id: &str, message: impl Into<String>) -> Self {
-        Self { error_id: error_id.to_owned(), message: message.into(), category: ErrorCategory::InvalidArgument, terminating: false }
+        Self { error_id: error_id.to_owned(), message: message.into(), category: ErrorCategory::InvalidArgument, terminating: false, service: None }
+    }
+
+    /// The error Microsoft's cmdlets report for a service error: ErrorId the code, category InvalidOperation, the
+    /// exception's message `[code] : message`.
+    pub fn of_service(service: ServiceError) -> Self {
+        Self {
+            error_id: service.code.clone(),
+            message: format!("[{}] : {}", service.code, service.message),
+            category: ErrorCategory::InvalidOperation,
+            terminating: false,
+            service: Some(service),
+        }
+    }
+
+    /// The text for a person: the service's message with its status and code, or the message.
+    pub fn describe(&self) -> String {
+        match &self.service {
+            Some(s) => format!("{} ({} {}, {})", s.message, s.status, s.reason, s.code),
+            None => format!("{}: {}", self.error_id, self.message),
+        }
     }
 }
 
+/// Input the service refuses is refused before sending, and reported as the service's answer would be: the code
+/// (`InvalidArgument`, `BadRequest`) and message the service gives, status 400, no response headers
+/// (docs/decisions.md).
 impl From<RuleViolation> for CmdletError {
     fn from(v: RuleViolation) -> Self {
-        Self::invalid(v.error_id(), v.to_string())
+        Self::of_service(ServiceError {
+            status: 400,
+            reason: "BadRequest".to_owned(),
+            code: v.graph_code().to_owned(),
+            message: v.to_string(),
+            date: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+            headers: Vec::new(),
+        })
     }
 }
 
@@ -95,6 +142,31 @@ pub struct PreparedCall {
 
 /// Characters escaped in a path segment: everything but RFC 3986 unreserved characters.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// The order Microsoft's generated cmdlets append query options in (the OpenAPI parameter order of Graph's list
+/// operations, mg-cmdlet-behavior.md §2): anything else goes last.
+const QUERY_ORDER: &[&str] = &["$top", "$skip", "$search", "$filter", "$count", "$orderby", "$select", "$expand"];
+
+/// The query options as Microsoft's cmdlets send them: in [`QUERY_ORDER`]; `$search` in double quotes unless it
+/// starts with one; `$filter` unescaped first, so a filter given already percent-encoded is not encoded twice.
+fn microsoft_query(mut query: Vec<(String, String)>) -> Vec<(String, String)> {
+    query.sort_by_key(|(name, _)| QUERY_ORDER.iter().position(|o| o == name).unwrap_or(QUERY_ORDER.len()));
+    for (name, value) in &mut query {
+        match name.as_str() {
+            "$search" if !value.starts_with('"') => *value = format!("\"{value}\""),
+            "$filter" => *value = percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned(),
+            _ => {}
+        }
+    }
+    query
+}
+
+/// The query string of a request: `name=value` pairs joined by `&`, the names as they are (`$filter`) and each value
+/// encoded as .NET's `Uri.EscapeDataString` encodes it (everything but RFC 3986 unreserved characters, a space as
+/// `%20`), which is what Microsoft's generated cmdlets send.
+pub fn query_string(query: &[(String, String)]) -> String {
+    query.iter().map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, PATH_SEGMENT))).collect::<Vec<_>>().join("&")
+}
 
 /// Headers `-Headers` may not set, with the reason.
 fn reserved_header(name: &str) -> Option<&'static str> {
@@ -153,6 +225,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
                 ),
                 category: ErrorCategory::NotImplemented,
                 terminating: false,
+                service: None,
             });
         }
     }
@@ -166,6 +239,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
                 message: "The -InputObject identity is required in this parameter set.".into(),
                 category: ErrorCategory::InvalidArgument,
                 terminating: true,
+                service: None,
             })?;
             let from_identity = match identity {
                 Value::Object(map) => lookup(map, id.parameter).and_then(text_of),
@@ -176,6 +250,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
                 message: format!("InputObject has null value for InputObject.{}", id.parameter),
                 category: ErrorCategory::InvalidArgument,
                 terminating: true,
+                service: None,
             })?
         } else {
             lookup(bound, id.parameter).and_then(text_of).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
@@ -241,6 +316,7 @@ pub fn prepare(cmdlet: &Cmdlet, set_name: &str, bound: &Map<String, Value>) -> R
     if count_variable.is_some() {
         query.push(("$count".to_owned(), "true".to_owned()));
     }
+    let query = microsoft_query(query);
 
     if let Some(h) = lookup(bound, "Headers") {
         let Value::Object(h) = h else {
@@ -383,18 +459,26 @@ mod tests {
             b.extend(extra.as_object().unwrap().clone());
             call("Set-MgUserPresence", "SetExpanded", Value::Object(b))
         };
-        assert_eq!(with(json!({"Availability": "DoNotDisturb", "Activity": "OutOfOffice"})).unwrap_err().error_id, "UnsupportedPresenceCombination");
-        assert_eq!(
-            with(json!({"Availability": "Available", "Activity": "Available", "ExpirationDuration": "PT3M"})).unwrap_err().error_id,
-            "ExpirationDurationOutOfRange"
-        );
-        assert_eq!(with(json!({"Availability": "Available"})).unwrap_err().error_id, "MissingProperty");
+        let refused = with(json!({"Availability": "DoNotDisturb", "Activity": "OutOfOffice"})).unwrap_err();
+        assert_eq!(refused.error_id, "InvalidArgument");
+        assert!(refused.message.starts_with("[InvalidArgument] : The combination"), "{}", refused.message);
+        assert_eq!(refused.service.as_ref().map(|s| s.status), Some(400));
+        let out_of_range = with(json!({"Availability": "Available", "Activity": "Available", "ExpirationDuration": "PT3M"})).unwrap_err();
+        assert!(out_of_range.message.contains("[ExpirationDuration] is out of range"), "{}", out_of_range.message);
+        assert_eq!(with(json!({"Availability": "Available"})).unwrap_err().error_id, "InvalidArgument");
         assert_eq!(
             with(json!({"Availability": "Available", "Activity": "Available", "AdditionalProperties": {"availability": "Away"}}))
                 .unwrap_err()
                 .error_id,
-            "DuplicateProperty"
+            "BadRequest",
+            "a member given twice, as the service answers it"
         );
+    }
+
+    #[test]
+    fn query_strings_are_encoded_as_dotnet_escapes_data() {
+        let query = [("$filter".to_owned(), "id eq 'a+b'".to_owned()), ("$orderby".to_owned(), "id,availability desc".to_owned())];
+        assert_eq!(query_string(&query), "$filter=id%20eq%20%27a%2Bb%27&$orderby=id%2Cavailability%20desc");
     }
 
     #[test]
@@ -417,7 +501,12 @@ mod tests {
         assert_eq!(c.request.path, "/communications/presences");
         assert_eq!(
             c.request.query,
-            [("$filter".into(), "id eq 'a'".into()), ("$orderby".into(), "id".into()), ("$top".into(), "5".into()), ("$count".into(), "true".into())]
+            [("$top".into(), "5".into()), ("$filter".into(), "id eq 'a'".into()), ("$count".into(), "true".into()), ("$orderby".into(), "id".into())]
+        );
+        let searched = call("Get-MgCommunicationPresence", "List", json!({"Search": "id:a", "Filter": "id%20eq%20'b'", "Skip": 1})).unwrap();
+        assert_eq!(
+            searched.request.query,
+            [("$skip".into(), "1".into()), ("$search".into(), "\"id:a\"".into()), ("$filter".into(), "id eq 'b'".into())]
         );
         assert!(c.all_pages);
         assert_eq!(c.count_variable.as_deref(), Some("n"));

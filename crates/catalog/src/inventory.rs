@@ -241,6 +241,20 @@ impl Cmdlet {
         crate::derived::parameters(self)
     }
 
+    /// The name of the binary cmdlet that does the work of one parameter set (`Set-MgUserPresence_SetExpanded`), as
+    /// Microsoft's proxy functions hand each call to one (mg-cmdlet-behavior.md §1.5). It shows in -WhatIf text,
+    /// error records and ConciseView.
+    pub fn variant_name(&self, parameter_set: &str) -> String {
+        format!("{}_{}", self.name(), parameter_set)
+    }
+
+    /// The .NET class of that cmdlet, in Microsoft's cmdlets namespace
+    /// (`Microsoft.Graph.PowerShell.Cmdlets.SetMgUserPresence_SetExpanded`): an error record's FullyQualifiedErrorId
+    /// ends with it.
+    pub fn variant_class(&self, parameter_set: &str) -> String {
+        format!("{}.{}", self.version.cmdlets_namespace(), self.variant_name(parameter_set).replace('-', ""))
+    }
+
     /// The -WhatIf/-Confirm text of a parameter set: Microsoft's binary cmdlet variant name and target.
     pub fn should_process_text(&self, parameter_set: &str) -> (String, String) {
         let sets = self.parameter_sets();
@@ -248,7 +262,7 @@ impl Cmdlet {
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(parameter_set))
             .map_or(self.spec.operation, |s| self.operation_for(s));
-        let action = format!("{}_{}", self.name(), parameter_set);
+        let action = self.variant_name(parameter_set);
         let target = format!("Call remote '{} {}' operation", operation.method.as_str(), operation.openapi_path());
         (target, action)
     }
@@ -361,5 +375,17 @@ mod tests {
         assert_eq!(target, "Call remote 'POST /users/{user-id}/presence/microsoft.graph.setPresence' operation");
         let (target, _) = find_cmdlet("Remove-MgCommunicationPresence").unwrap().should_process_text("Delete");
         assert_eq!(target, "Call remote 'DELETE /communications/presences/{presence-id}' operation");
+    }
+
+    #[test]
+    fn variant_classes_are_in_microsofts_cmdlets_namespaces() {
+        assert_eq!(
+            find_cmdlet("Set-MgUserPresence").unwrap().variant_class("SetExpanded"),
+            "Microsoft.Graph.PowerShell.Cmdlets.SetMgUserPresence_SetExpanded"
+        );
+        assert_eq!(
+            find_cmdlet("Get-MgBetaCommunicationPresence").unwrap().variant_class("List"),
+            "Microsoft.Graph.Beta.PowerShell.Cmdlets.GetMgBetaCommunicationPresence_List"
+        );
     }
 }

@@ -6,6 +6,7 @@
 //!   generator rules (mg-cmdlet-behavior.md §2.1, cmdlet-inventory.md §2).
 //! - [`binding`]: how the parameters bound in one call become a [`binding::PreparedRequest`].
 //! - [`response`]: how a response becomes cmdlet output or an error.
+//! - [`models`]: the .NET model types of presence objects, as Microsoft names and shapes them.
 //! - `derived`: each cmdlet's name, parameter sets and parameters, derived once per process.
 //!
 //! The code generator (PowerShell functions, help, manifest exports), the FFI layer, the CLI and the tests all read
@@ -16,6 +17,7 @@ pub mod bulk;
 mod derived;
 pub mod examples;
 pub mod inventory;
+pub mod models;
 pub mod operation;
 pub mod parameter;
 pub mod response;

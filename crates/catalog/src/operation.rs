@@ -34,6 +34,14 @@ impl ApiVersion {
         }
     }
 
+    /// The .NET namespace of Microsoft's binary cmdlets.
+    pub fn cmdlets_namespace(self) -> &'static str {
+        match self {
+            Self::V1 => "Microsoft.Graph.PowerShell.Cmdlets",
+            Self::Beta => "Microsoft.Graph.Beta.PowerShell.Cmdlets",
+        }
+    }
+
     /// Both versions.
     pub fn all() -> [Self; 2] {
         [Self::V1, Self::Beta]

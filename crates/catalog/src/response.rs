@@ -1,20 +1,22 @@
 //! How a response becomes cmdlet output or an error record's content.
 //!
-//! Output objects are JSON objects whose `$type` member names the PowerShell type name to give them; their members
-//! are the PowerShell property names (PascalCase), with `AdditionalProperties` holding what the model does not type.
+//! A model output object is a JSON object with two members: `$type`, the full .NET name of the model type to make
+//! ([`crate::models`]), and `$value`, the service's JSON to fill it from. Other output (`$true`, counts) is plain JSON.
 
-use crate::binding::{CmdletError, ErrorCategory};
+use crate::binding::{CmdletError, ServiceError};
 use crate::inventory::Cmdlet;
+use crate::models::{PRESENCE_MODEL, full_name};
 use crate::operation::ResponseKind;
-use heck::ToUpperCamelCase;
 use serde_json::{Map, Value};
 
-/// The typed properties of `IMicrosoftGraphPresence`, in Microsoft's order (cmdlet-inventory.md §2.4).
-const PRESENCE_PROPERTIES: &[&str] = &["id", "activity", "availability", "outOfOfficeSettings", "statusMessage", "workLocation"];
+/// The member of a model output object that names its .NET type.
+pub const TYPE_MEMBER: &str = "$type";
+/// The member of a model output object that holds the service's JSON.
+pub const VALUE_MEMBER: &str = "$value";
 
 /// The objects a successful response (one page of it) produces.
 pub fn output_of(cmdlet: &Cmdlet, response: ResponseKind, pass_thru: bool, body: Option<&Value>) -> Vec<Value> {
-    let type_name = format!("{}.MicrosoftGraphPresence", cmdlet.version.models_namespace());
+    let type_name = full_name(cmdlet.version.models_namespace(), PRESENCE_MODEL);
     match response {
         ResponseKind::NoContent => {
             if pass_thru {
@@ -24,11 +26,11 @@ pub fn output_of(cmdlet: &Cmdlet, response: ResponseKind, pass_thru: bool, body:
             }
         }
         ResponseKind::Presence => match body {
-            Some(Value::Object(presence)) => vec![presence_object(presence, &type_name)],
+            Some(presence @ Value::Object(_)) => vec![model_object(presence, &type_name)],
             _ => Vec::new(),
         },
         ResponseKind::PresenceCollection => match body.and_then(|b| b.get("value")).and_then(Value::as_array) {
-            Some(items) => items.iter().filter_map(Value::as_object).map(|p| presence_object(p, &type_name)).collect(),
+            Some(items) => items.iter().filter(|p| p.is_object()).map(|p| model_object(p, &type_name)).collect(),
             None => Vec::new(),
         },
         ResponseKind::Count => match body {
@@ -38,30 +40,13 @@ pub fn output_of(cmdlet: &Cmdlet, response: ResponseKind, pass_thru: bool, body:
     }
 }
 
-/// A presence resource as a PowerShell object description.
-fn presence_object(presence: &Map<String, Value>, type_name: &str) -> Value {
+/// A model object: the .NET type to make and the service's JSON to fill it from, as it came (`@odata.context`
+/// included, which the model keeps in AdditionalProperties).
+fn model_object(value: &Value, type_name: &str) -> Value {
     let mut out = Map::new();
-    out.insert("$type".into(), Value::String(type_name.to_owned()));
-    for name in PRESENCE_PROPERTIES {
-        let value = presence.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| pascal_case_members(v));
-        out.insert(name.to_upper_camel_case(), value.unwrap_or(Value::Null));
-    }
-    let additional: Map<String, Value> = presence
-        .iter()
-        .filter(|(k, _)| !k.starts_with("@odata") && !PRESENCE_PROPERTIES.iter().any(|p| p.eq_ignore_ascii_case(k)))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    out.insert("AdditionalProperties".into(), Value::Object(additional));
+    out.insert(TYPE_MEMBER.into(), Value::String(type_name.to_owned()));
+    out.insert(VALUE_MEMBER.into(), value.clone());
     Value::Object(out)
-}
-
-/// Nested objects get PascalCase member names, like Microsoft's typed models.
-fn pascal_case_members(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.to_upper_camel_case(), pascal_case_members(v))).collect()),
-        Value::Array(items) => Value::Array(items.iter().map(pascal_case_members).collect()),
-        other => other.clone(),
-    }
 }
 
 #[cfg(test)]
@@ -71,15 +56,13 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn presence_becomes_a_typed_object_with_additional_properties() {
+    fn presence_becomes_a_model_object_with_the_service_json() {
         let cmdlet = find_cmdlet("Get-MgUserPresence").unwrap();
         let body = json!({"@odata.context": "x", "id": "u", "availability": "Busy", "activity": "InACall",
                           "outOfOfficeSettings": {"message": null, "isOutOfOffice": false}, "sequenceNumber": "A1"});
         let out = output_of(&cmdlet, ResponseKind::Presence, false, Some(&body));
         assert_eq!(out[0]["$type"], "Microsoft.Graph.PowerShell.Models.MicrosoftGraphPresence");
-        assert_eq!(out[0]["Availability"], "Busy");
-        assert_eq!(out[0]["OutOfOfficeSettings"]["IsOutOfOffice"], false);
-        assert_eq!(out[0]["AdditionalProperties"], json!({"sequenceNumber": "A1"}));
+        assert_eq!(out[0]["$value"], body);
     }
 
     #[test]
@@ -88,7 +71,7 @@ mod tests {
         let body = json!({"value": [{"id": "a", "availability": "Away"}, {"id": "b", "availability": "Busy"}]});
         let out = output_of(&cmdlet, ResponseKind::PresenceCollection, false, Some(&body));
         assert_eq!(out.len(), 2);
-        assert_eq!(out[1]["Id"], "b");
+        assert_eq!(out[1]["$value"]["id"], "b");
         assert_eq!(out[0]["$type"], "Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence");
         assert_eq!(output_of(&cmdlet, ResponseKind::Count, false, Some(&json!(3))), [json!(3)]);
     }
@@ -101,35 +84,23 @@ mod tests {
     }
 }
 
-/// The error record content for a response that is not a success (mg-cmdlet-behavior.md §2.12): the error id is the
-/// Graph error code, the message carries the Graph message followed by the `Status/ErrorCode/Date/Headers` block
-/// Microsoft's v2 cmdlets print.
+/// The error of a response that is not a success (mg-cmdlet-behavior.md §2.12): the Graph error's code and message,
+/// or for a body that is not a Graph error the status's name and the body's start.
 pub fn error_of_response(status: u16, reason: &str, headers: &[(String, String)], body: &[u8]) -> CmdletError {
     let graph = mgpresence_domain::GraphError::parse(body);
     let (code, message) = match &graph {
         Some(g) => (g.error.code.clone(), g.error.message.clone()),
         None => (if reason.is_empty() { format!("Http{status}") } else { reason.to_owned() }, String::from_utf8_lossy(body).chars().take(2000).collect()),
     };
-    let date = graph
-        .as_ref()
-        .and_then(|g| g.error.inner_error.as_ref())
-        .and_then(|i| i.date.clone())
-        .or_else(|| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("date")).map(|(_, v)| v.clone()))
-        .unwrap_or_default();
-    let mut text = format!("{message}\n\nStatus: {status} ({reason})\nErrorCode: {code}\nDate: {date}\n\nHeaders:\n");
-    for (name, value) in headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("authorization")) {
-        text.push_str(&format!("{name:<28}: {value}\n"));
-    }
-    CmdletError {
-        error_id: code,
-        message: text.trim_end().to_owned(),
-        category: match status {
-            401 => ErrorCategory::AuthenticationError,
-            429 => ErrorCategory::LimitsExceeded,
-            _ => ErrorCategory::InvalidOperation,
-        },
-        terminating: false,
-    }
+    let date = graph.as_ref().and_then(|g| g.error.inner_error.as_ref()).and_then(|i| i.date.clone()).unwrap_or_default();
+    CmdletError::of_service(ServiceError {
+        status,
+        reason: reason.to_owned(),
+        code,
+        message,
+        date,
+        headers: headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("authorization")).cloned().collect(),
+    })
 }
 
 #[cfg(test)]
@@ -142,15 +113,15 @@ mod error_tests {
         let headers = vec![("request-id".to_owned(), "r1".to_owned()), ("client-request-id".to_owned(), "c1".to_owned())];
         let e = error_of_response(404, "NotFound", &headers, body);
         assert_eq!(e.error_id, "NotFound");
-        assert!(e.message.starts_with("The presence session does not exist.\n\nStatus: 404 (NotFound)\nErrorCode: NotFound\nDate: 2025-04-21T16:48:06"), "{}", e.message);
-        assert!(e.message.contains("client-request-id           : c1"), "{}", e.message);
-        assert_eq!(e.category, ErrorCategory::InvalidOperation);
+        assert_eq!(e.message, "[NotFound] : The presence session does not exist.");
+        let service = e.service.unwrap();
+        assert_eq!((service.status, service.date.as_str(), service.headers.len()), (404, "2025-04-21T16:48:06", 2));
     }
 
     #[test]
     fn non_graph_bodies_still_give_a_code() {
         let e = error_of_response(502, "BadGateway", &[], b"<html>proxy</html>");
         assert_eq!(e.error_id, "BadGateway");
-        assert!(e.message.starts_with("<html>proxy</html>"));
+        assert_eq!(e.message, "[BadGateway] : <html>proxy</html>");
     }
 }

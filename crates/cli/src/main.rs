@@ -196,7 +196,7 @@ async fn call(connection: &Connection, verb_noun: &str, set: &str, bound: Value)
     let bound: Map<String, Value> = bound.as_object().cloned().unwrap_or_default();
     let result = cmdlet_call::run(Some(&client), &cmdlet, set, &bound, &CallOptions::default()).await;
     match result.error {
-        Some(e) => Err(format!("{}: {}", e.error_id, e.message)),
+        Some(e) => Err(e.describe()),
         None => Ok(result.output),
     }
 }
@@ -252,10 +252,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Bulk(args) => bulk(args).await,
         Command::Get(args) => {
             let output = call(&args.connection, "Get-MgUserPresence", "Get", json!({"UserId": args.user_id})).await?;
-            for mut item in output {
-                if let Value::Object(map) = &mut item {
-                    map.shift_remove("$type");
-                }
+            for item in output {
+                // A model object carries the service's JSON, which is what the CLI prints.
+                let item = match item {
+                    Value::Object(mut map) => map.shift_remove(mgpresence_catalog::response::VALUE_MEMBER).unwrap_or(Value::Object(map)),
+                    other => other,
+                };
                 println!("{}", serde_json::to_string_pretty(&item).map_err(|e| e.to_string())?);
             }
             Ok(())

@@ -55,7 +55,7 @@ fn failures_are_reported_and_the_exit_code_says_so() {
         .unwrap();
     assert!(!output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("\"userId\":\"bad-user\"") && stdout.contains("UnsupportedPresenceCombination"), "{stdout}");
+    assert!(stdout.contains("\"userId\":\"bad-user\"") && stdout.contains("InvalidArgument"), "{stdout}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("1 of 2 users applied"));
     let _ = std::fs::remove_file(file);
 }

@@ -1,5 +1,6 @@
 //! Renders everything in `generated/` from the sources of truth: the FFI inventory (C# interop), the domain (the
-//! presence values tab completion offers, C#) and the cmdlet catalog (PowerShell functions, their MAML help, the
+//! presence values tab completion offers, C#), the catalog's model types (the .NET types of presence objects, C#)
+//! and the cmdlet catalog (PowerShell functions, their MAML help, the
 //! module manifest's export list, the format file, JSON Schemas, the Pester test cases); the manifest also lists the
 //! functions of the hand-written scripts, read from them.
 //!
@@ -11,9 +12,11 @@ mod csharp;
 mod format;
 mod help;
 mod manifest;
+mod models;
 mod powershell;
 mod schemas;
 mod tests;
+mod variants;
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +35,8 @@ pub fn render_all(repo_root: &Path) -> Result<Vec<GeneratedFile>, String> {
     let mut files = vec![
         GeneratedFile { path: "generated/Interop.cs".into(), contents: csharp::render()? },
         GeneratedFile { path: "generated/PresenceValues.cs".into(), contents: completion::render() },
+        GeneratedFile { path: "generated/Models.cs".into(), contents: models::render() },
+        GeneratedFile { path: "generated/Variants.cs".into(), contents: variants::render() },
         GeneratedFile { path: "generated/MgPresence.Cmdlets.ps1".into(), contents: powershell::render() },
         GeneratedFile { path: "generated/MgPresence.format.ps1xml".into(), contents: format::render() },
         GeneratedFile { path: format!("generated/en-US/{}", help::HELP_FILE).into(), contents: help::render() },

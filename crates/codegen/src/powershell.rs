@@ -1,6 +1,6 @@
 //! The PowerShell cmdlet functions: one advanced function per catalog cmdlet, pointing at its help in the MAML file
 //! ([`crate::help`]), with the parameter sets and attributes the catalog derives, and a body that hands the call to
-//! the .NET runtime (`MgPresence.Runtime.CmdletInvoker`), which calls the Rust engine.
+//! the binary cmdlet of the parameter set it was called with ([`crate::variants`]), which calls the Rust engine.
 
 use mgpresence_catalog::parameter::{Parameter, PsType};
 use mgpresence_catalog::{Cmdlet, all_cmdlets};
@@ -103,7 +103,8 @@ fn render_function(out: &mut String, cmdlet: &Cmdlet) {
     }
     writeln!(out, "    )").unwrap();
     writeln!(out, "    process {{").unwrap();
-    writeln!(out, "        [MgPresence.Runtime.CmdletInvoker]::Invoke($PSCmdlet, $PSBoundParameters)").unwrap();
+    // The binary cmdlet of the parameter set does the work, as in Microsoft's proxy functions (crate::variants).
+    writeln!(out, "        & ([MgPresence.Runtime.VariantCmdlets]::Get({}, $PSCmdlet.ParameterSetName)) @PSBoundParameters", quote(&name)).unwrap();
     writeln!(out, "    }}").unwrap();
     writeln!(out, "}}\n").unwrap();
 }

@@ -155,6 +155,7 @@ pub struct PresenceStatusMessage {
     pub expiry_date_time: Option<DateTimeTimeZone>,
     /// When the message was published (read-only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
     pub published_date_time: Option<String>,
     /// Members the model does not define, kept as given (Microsoft's models keep them at every level).
     #[serde(flatten)]

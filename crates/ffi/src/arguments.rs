@@ -13,7 +13,7 @@ pub const MAX_ARGUMENT_BYTES: usize = 64 * 1024 * 1024;
 /// Checks one text argument.
 pub fn check_text(name: &str, value: &ffi::String) -> Result<(), CmdletError> {
     let bytes = value.as_str().as_bytes();
-    let refuse = |message: String| CmdletError { error_id: "InvalidArgumentText".to_owned(), message, category: ErrorCategory::InvalidArgument, terminating: true };
+    let refuse = |message: String| CmdletError { error_id: "InvalidArgumentText".to_owned(), message, category: ErrorCategory::InvalidArgument, terminating: true, service: None };
     if bytes.len() > MAX_ARGUMENT_BYTES {
         return Err(refuse(format!(
             "The engine received {name} of {} bytes; it accepts at most {} MiB.",

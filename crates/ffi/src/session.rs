@@ -67,7 +67,7 @@ fn text(s: impl Into<String>) -> ffi::String {
 }
 
 fn call_error(error_id: &str, message: impl Into<String>, category: ErrorCategory) -> CmdletError {
-    CmdletError { error_id: error_id.to_owned(), message: message.into(), category, terminating: false }
+    CmdletError { error_id: error_id.to_owned(), message: message.into(), category, terminating: false, service: None }
 }
 
 impl GraphSession {

@@ -32,11 +32,14 @@ pub struct CallError {
     pub category: ffi::String,
     /// 1 when the pipeline should stop (ThrowTerminatingError).
     pub terminating: u8,
+    /// For an error the service answered or would answer: JSON of `mgpresence_catalog::binding::ServiceError`
+    /// (status, reason, code, message, date, headers as `[name, value]` pairs); empty otherwise.
+    pub service_json: ffi::String,
 }
 
 impl CallError {
     pub fn none() -> Self {
-        Self { error_id: empty(), message: empty(), category: empty(), terminating: 0 }
+        Self { error_id: empty(), message: empty(), category: empty(), terminating: 0, service_json: empty() }
     }
 
     pub fn from_cmdlet_error(e: &CmdletError) -> Self {
@@ -46,6 +49,9 @@ impl CallError {
             message: ffi::String::from_string(e.message.clone()),
             category: ffi::String::from_string(category),
             terminating: u8::from(e.terminating),
+            service_json: ffi::String::from_string(
+                e.service.as_ref().and_then(|s| serde_json::to_string(s).ok()).unwrap_or_default(),
+            ),
         }
     }
 }

@@ -92,7 +92,7 @@ fn batch_body(items: &[Pending]) -> Value {
             let mut url = p.request.path.clone();
             if !p.request.query.is_empty() {
                 url.push('?');
-                url.push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&p.request.query).finish());
+                url.push_str(&mgpresence_catalog::binding::query_string(&p.request.query));
             }
             let mut headers: Map<String, Value> = p.request.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
             let mut request = json!({"id": p.index.to_string(), "method": p.request.method.as_str(), "url": url});
@@ -152,6 +152,7 @@ async fn send_batch(client: &GraphClient, items: &[Pending]) -> Vec<(usize, Item
                     message: "The $batch response had no answer for this request.".into(),
                     category: ErrorCategory::InvalidOperation,
                     terminating: false,
+                    service: None,
                 };
                 return (p.index, ItemResult::Retry(0, None, error));
             };
@@ -235,6 +236,7 @@ pub async fn run_bulk(client: &GraphClient, cmdlet: &Cmdlet, parameter_set: &str
                 message: "The bulk run was stopped before this item was sent.".into(),
                 category: ErrorCategory::OperationStopped,
                 terminating: false,
+                service: None,
             });
         }
     }

@@ -186,9 +186,8 @@ impl GraphClient {
     pub fn url_of(&self, request: &PreparedRequest) -> String {
         let mut url = self.config.cloud.url_for(request.version.segment(), &request.path);
         if !request.query.is_empty() {
-            let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&request.query).finish();
             url.push('?');
-            url.push_str(&query);
+            url.push_str(&mgpresence_catalog::binding::query_string(&request.query));
         }
         url
     }

@@ -54,6 +54,7 @@ pub fn stopped_error() -> CmdletError {
         message: "The call was stopped before it finished.".to_owned(),
         category: ErrorCategory::OperationStopped,
         terminating: true,
+        service: None,
     }
 }
 
@@ -67,7 +68,7 @@ pub fn error_of_client(e: &ClientError) -> CmdletError {
         ClientError::Timeout { .. } => ("GraphRequestTimedOut", ErrorCategory::OperationTimeout),
         ClientError::Transport { .. } => ("GraphRequestFailed", ErrorCategory::ConnectionError),
     };
-    CmdletError { error_id: error_id.to_owned(), message: e.to_string(), category, terminating: false }
+    CmdletError { error_id: error_id.to_owned(), message: e.to_string(), category, terminating: false, service: None }
 }
 
 /// Binds, sends and maps one call. `client` is `None` while not connected. The call races `options.cancel`
@@ -132,6 +133,7 @@ async fn run_to_end(
                     message: "The service returned a next page link it had already returned; -All stopped there instead of reading the same pages forever.".to_owned(),
                     category: ErrorCategory::InvalidData,
                     terminating: false,
+                    service: None,
                 });
                 return result;
             }
@@ -155,6 +157,7 @@ fn next_page(client: &GraphClient, current: &PreparedRequest, link: &str) -> Res
         message: format!("The service returned a next page link outside {base}; it was not followed, so the access token stays on the connected endpoint."),
         category: ErrorCategory::SecurityError,
         terminating: false,
+        service: None,
     };
     let rest = link.strip_prefix(&base).filter(|r| r.starts_with('/')).ok_or_else(refuse)?;
     let parsed = url::Url::parse(&format!("http://next.invalid{rest}")).map_err(|_| refuse())?;

@@ -38,6 +38,6 @@ async fn a_repeated_next_link_stops_all_and_keeps_the_pages_read() {
     let error = result.error.expect("the loop is an error");
     assert_eq!(error.error_id, "NextLinkLoop");
     assert_eq!(pages.load(Ordering::SeqCst), 2, "the first page, then the link once");
-    let ids: Vec<&str> = result.output.iter().filter_map(|o| o.get("Id").and_then(Value::as_str)).collect();
+    let ids: Vec<&str> = result.output.iter().filter_map(|o| o["$value"].get("id").and_then(Value::as_str)).collect();
     assert_eq!(ids, ["u0", "u1"], "the pages read are kept: {:?}", result.output);
 }

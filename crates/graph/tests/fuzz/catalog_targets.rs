@@ -135,7 +135,7 @@ pub fn response_case(rng: &mut Rng) -> ResponseCase {
 }
 
 /// Mapping never panics; a presence becomes one typed object; an error keeps the status, never shows the
-/// Authorization header, and has the category of its status.
+/// Authorization header, and has Microsoft's shape: ErrorId the code, category InvalidOperation.
 pub fn check_response(c: &ResponseCase) -> Result<(), String> {
     let output = output_of(&c.cmdlet, c.kind, c.pass_thru, c.json.as_ref());
     match (c.kind, &c.json) {
@@ -148,18 +148,17 @@ pub fn check_response(c: &ResponseCase) -> Result<(), String> {
         _ => {}
     }
     let error = error_of_response(c.status, &c.reason, &c.headers, &c.body);
-    if !error.message.contains(&format!("Status: {} (", c.status)) {
-        return Err(format!("the message does not give the status: {}", error.message));
+    let Some(service) = &error.service else { return Err("a response error without the service's answer".into()) };
+    if service.status != c.status {
+        return Err(format!("status {} for {}", service.status, c.status));
     }
-    if error.message.contains(&c.secret) || error.error_id.contains(&c.secret) {
+    if error.message != format!("[{}] : {}", service.code, service.message) || error.error_id != service.code {
+        return Err(format!("not Microsoft's shape: {} / {}", error.error_id, error.message));
+    }
+    if format!("{error:?}").contains(&c.secret) {
         return Err("the Authorization header shows in the error".into());
     }
-    let expected = match c.status {
-        401 => ErrorCategory::AuthenticationError,
-        429 => ErrorCategory::LimitsExceeded,
-        _ => ErrorCategory::InvalidOperation,
-    };
-    if error.category != expected {
+    if error.category != ErrorCategory::InvalidOperation {
         return Err(format!("category {:?} for {}", error.category, c.status));
     }
     Ok(())
