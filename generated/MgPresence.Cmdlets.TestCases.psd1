@@ -490,7 +490,7 @@
                     ParameterSet = 'List'
                     Arguments = '-Top 1'
                     Setup = $null
-                    Request = @{ Method = 'GET'; Path = '/v1.0/communications/presences'; Query = '%24top=1'; Body = $null }
+                    Request = @{ Method = 'GET'; Path = '/v1.0/communications/presences'; Query = '$top=1'; Body = $null }
                     ErrorCode = $null
                     Output = 'PresencePage'
                     OutputTypeName = 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphPresence'
@@ -1527,7 +1527,7 @@
                     ParameterSet = 'List'
                     Arguments = '-Top 1'
                     Setup = $null
-                    Request = @{ Method = 'GET'; Path = '/beta/communications/presences'; Query = '%24top=1'; Body = $null }
+                    Request = @{ Method = 'GET'; Path = '/beta/communications/presences'; Query = '$top=1'; Body = $null }
                     ErrorCode = $null
                     Output = 'PresencePage'
                     OutputTypeName = 'Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence'

@@ -47,7 +47,7 @@ Describe 'Invoke-MgBulkUserPresence' {
         )
         $outcomes = @($items | Invoke-MgBulkUserPresence -SessionId $appId -Availability Busy -Activity InACall)
         @($outcomes | ForEach-Object { $_.Succeeded }) | Should -Be @($true, $true, $false)
-        $outcomes[2].ErrorCode | Should -BeExactly 'UnsupportedPresenceCombination'
+        $outcomes[2].ErrorCode | Should -BeExactly 'InvalidArgument' -Because 'the code the service answers such a pair with'
         $outcomes[2].Attempts | Should -Be 0
         (Get-MgUserPresence -UserId 'bulk-own-1').Availability | Should -BeExactly 'Away'
         (Get-MgUserPresence -UserId 'bulk-own-2').Availability | Should -BeExactly 'Busy'

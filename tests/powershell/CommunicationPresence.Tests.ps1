@@ -26,8 +26,8 @@ Describe 'Get-MgCommunicationPresence list form' {
         $all = @(Get-MgCommunicationPresence -All -PageSize 2)
         $requests = @(Get-EmulatorRequest)
         $requests.Count | Should -BeGreaterOrEqual 2 -Because 'several pages were fetched'
-        $requests[0].query | Should -BeExactly '%24top=2'
-        $requests[1].query | Should -BeLikeExactly '*%24skip=2*' -Because 'the second page follows the next link'
+        $requests[0].query | Should -BeExactly '$top=2'
+        $requests[1].query | Should -BeLikeExactly '*skip=2*' -Because 'the second page follows the next link'
         $ids = @($all | ForEach-Object { $_.Id })
         foreach ($user in $listedUsers) { $ids | Should -Contain $user -Because "$user is listed" }
     }
@@ -57,7 +57,7 @@ Describe 'Get-MgCommunicationPresence list form' {
         $found = @(Get-MgCommunicationPresence -Filter "id in ('list-a','list-c')" -CountVariable presenceCount)
         @($found | ForEach-Object { $_.Id }) | Should -BeExactly @('list-a', 'list-c')
         $global:presenceCount | Should -Be 2
-        @(Get-EmulatorRequest)[0].query | Should -BeLike '*%24count=true*'
+        @(Get-EmulatorRequest)[0].query | Should -BeLike '*$count=true*'
     }
 
     It 'Get-MgCommunicationPresenceCount counts, and -Filter narrows it' {

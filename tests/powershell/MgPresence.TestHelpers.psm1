@@ -123,15 +123,23 @@ function Format-Body {
     ($Body.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ';'
 }
 
-# Sends a Graph request straight to the emulator (test setup that is not the cmdlet under test).
-function Invoke-EmulatorGraph {
+# Sends a Graph request straight to the emulator, not through the module: returns the answer's status code and body
+# text (what the service says to a request, whatever the status).
+function Send-EmulatorGraph {
     param([Parameter(Mandatory, Position = 0)][string] $Method, [Parameter(Mandatory, Position = 1)][string] $Path, [Parameter(Position = 2)][string] $Json)
     $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method), "$script:EmulatorUrl$Path")
     $request.Headers.Add('Authorization', 'Bearer test-setup')
     if ($Json) { $request.Content = [System.Net.Http.StringContent]::new($Json, [System.Text.Encoding]::UTF8, 'application/json') }
     $response = $script:Http.Send($request)
-    if (-not $response.IsSuccessStatusCode) { throw "setup request $Method $Path failed: $($response.StatusCode)" }
+    [pscustomobject]@{ Status = [int]$response.StatusCode; Body = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult() }
+}
+
+# Sends a Graph request straight to the emulator (test setup that is not the cmdlet under test); a refusal is an error.
+function Invoke-EmulatorGraph {
+    param([Parameter(Mandatory, Position = 0)][string] $Method, [Parameter(Mandatory, Position = 1)][string] $Path, [Parameter(Position = 2)][string] $Json)
+    $answer = Send-EmulatorGraph $Method $Path $Json
+    if ($answer.Status -ge 300) { throw "setup request $Method $Path failed: $($answer.Status)" }
 }
 
 Export-ModuleMember -Function Initialize-TestSession, Get-SortedText, Get-ChildPowerShellProgram, Start-ChildPowerShell, Get-EmulatorRequest, Clear-EmulatorRequest,
-    Add-EmulatorFault, Invoke-EmulatorControl, Format-Body, Invoke-EmulatorGraph
+    Add-EmulatorFault, Invoke-EmulatorControl, Format-Body, Send-EmulatorGraph, Invoke-EmulatorGraph

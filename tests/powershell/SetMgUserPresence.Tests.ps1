@@ -267,20 +267,18 @@ Describe 'Set-MgUserPresence errors' {
         $errors | Should -HaveCount 1 -Because 'the error is one non-terminating error'
         $err = $errors[0]
         $err.FullyQualifiedErrorId | Should -BeLike 'Forbidden,*'
-        $err.Exception.Message | Should -BeLikeExactly '*Insufficient privileges to complete the operation.*'
-        $err.Exception.Message | Should -BeLikeExactly '*ErrorCode: Forbidden*'
-        $err.Exception.Message | Should -BeLikeExactly '*Status: 403 (Forbidden)*'
+        $err.Exception.Message | Should -BeExactly '[Forbidden] : Insufficient privileges to complete the operation.'
+        $err.ErrorDetails.Message | Should -BeLikeExactly '*ErrorCode: Forbidden*'
+        $err.ErrorDetails.Message | Should -BeLikeExactly '*Status: 403 (Forbidden)*'
         $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
-        $err.Exception.StatusCode | Should -Be 403
-        $err.Exception.ErrorCode | Should -BeExactly 'Forbidden'
-        $err.TargetObject | Should -BeExactly $userId
-        $err.Exception.Message | Should -Not -BeLikeExactly '*test-access-token*'
+        $err.TargetObject.UserId | Should -BeExactly $userId
+        $err.ErrorDetails.Message | Should -Not -BeLikeExactly '*test-access-token*'
     }
 
     It 'an unsupported pair is refused before sending' {
         $err = { Set-MgUserPresence -UserId $userId -SessionId $appId -Availability DoNotDisturb -Activity OutOfOffice } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -BeLike 'UnsupportedPresenceCombination,*'
-        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.FullyQualifiedErrorId | Should -BeExactly 'InvalidArgument,Microsoft.Graph.PowerShell.Cmdlets.SetMgUserPresence_SetExpanded'
+        $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
         $err.Exception.Message | Should -BeLikeExactly '*DoNotDisturb/Presenting*'
         @(Get-EmulatorRequest) | Should -HaveCount 0
     }
@@ -290,7 +288,8 @@ Describe 'Set-MgUserPresence errors' {
         @{ Length = '5-hour'; Duration = '05:00:00' }
     ) {
         $err = { Set-MgUserPresence -UserId $userId -SessionId $appId -Availability Available -Activity Available -ExpirationDuration $Duration } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -BeLike 'ExpirationDurationOutOfRange,*'
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidArgument,*'
+        $err.Exception.Message | Should -BeLikeExactly '`[InvalidArgument`] : The provided `[ExpirationDuration`] is out of range*'
         @(Get-EmulatorRequest) | Should -HaveCount 0
     }
 
@@ -324,7 +323,7 @@ Describe 'Set-MgUserPresence errors' {
 
     It 'a -BodyParameter value that is not ISO 8601 is refused with the reason' {
         $err = { Set-MgUserPresence -UserId $userId -BodyParameter @{ sessionId = $appId; availability = 'Away'; activity = 'Away'; expirationDuration = '1 hour' } } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidPropertyValue,*'
+        $err.FullyQualifiedErrorId | Should -BeLike 'BadRequest,*'
         $err.Exception.Message | Should -BeLikeExactly '*ISO 8601*'
         @(Get-EmulatorRequest) | Should -HaveCount 0
     }
@@ -361,12 +360,12 @@ Describe 'Get-MgUserPresence' {
         $presence.Availability | Should -BeExactly 'Busy'
         $presence.Activity | Should -BeExactly 'InACall'
         $presence.OutOfOfficeSettings.IsOutOfOffice | Should -Be $false
-        $presence.AdditionalProperties['sequenceNumber'] | Should -BeLike 'A*' -Because 'sequenceNumber is an additional property'
+        $presence.SequenceNumber | Should -BeLike 'A*' -Because 'sequenceNumber is a member of the current model'
     }
 
     It '-Property sends $select' {
         Get-MgUserPresence -UserId 'reader' -Property availability, activity | Out-Null
-        @(Get-EmulatorRequest)[0].query | Should -BeExactly '%24select=availability%2Cactivity'
+        @(Get-EmulatorRequest)[0].query | Should -BeExactly '$select=availability%2Cactivity'
     }
 
     It 'has no -WhatIf or -PassThru, like Microsoft''s' {

@@ -109,7 +109,7 @@ fn render_case(out: &mut String, cmdlet: &Cmdlet, set: &ParameterSet) {
         (BodyMode::Whole, Some(_), Some(example)) => args.push(format!("-BodyParameter {}", literal(example))),
         _ => {}
     }
-    let query = if set.list { "%24top=1" } else { "" };
+    let query = if set.list { "$top=1" } else { "" };
     if set.list {
         args.push("-Top 1".into());
     }

@@ -412,6 +412,21 @@ impl BodyKind {
     /// verbatim as additional properties. Values are checked against the member types and the service's rules, so
     /// a body this returns is one the service accepts.
     pub fn to_wire_body(self, loose: Map<String, Value>) -> Result<Value, RuleViolation> {
+        let mut body = self.typed_wire_body(loose)?;
+        // A nested model of a typed member (`outOfOfficeSettings`) serializes its unset typed members as null; they
+        // are not sent, as Microsoft's serializer sends no nulls. Additional properties stay as given.
+        let schema = self.schema().as_value();
+        if let Value::Object(members) = &mut body {
+            for (name, value) in members.iter_mut() {
+                if let Some(property) = schema.get("properties").and_then(|p| p.get(name)) {
+                    drop_unset_typed_members(schema, property, value);
+                }
+            }
+        }
+        Ok(body)
+    }
+
+    fn typed_wire_body(self, loose: Map<String, Value>) -> Result<Value, RuleViolation> {
         let normalized = self.normalize_keys(loose)?;
         match self {
             Self::SetPresence => {
@@ -454,6 +469,19 @@ impl BodyKind {
     fn normalize_keys(self, loose: Map<String, Value>) -> Result<Map<String, Value>, RuleViolation> {
         let schema = self.schema();
         normalize_object(schema.as_value(), schema.as_value(), loose)
+    }
+}
+
+/// Removes the null typed members of a nested model value (`schema` is the member's schema), at every depth of
+/// nested models; members the model does not type are left as given.
+fn drop_unset_typed_members(root: &Value, schema: &Value, value: &mut Value) {
+    let Value::Object(members) = value else { return };
+    let Some(typed) = resolve_ref(root, schema).get("properties").and_then(Value::as_object) else { return };
+    members.retain(|name, v| !(v.is_null() && typed.contains_key(name)));
+    for (name, v) in members.iter_mut() {
+        if let Some(property) = typed.get(name) {
+            drop_unset_typed_members(root, property, v);
+        }
     }
 }
 
@@ -578,6 +606,12 @@ mod tests {
             .to_wire_body(obj(json!({"StatusMessage": {"Message": {"Content": "hi", "ContentType": "text"}, "ExpiryDateTime": null}})))
             .unwrap();
         assert_eq!(body, json!({"statusMessage": {"message": {"content": "hi", "contentType": "text"}}}));
+    }
+
+    #[test]
+    fn nested_nulls_are_not_sent() {
+        let body = BodyKind::PresenceEntity.to_wire_body(obj(json!({"OutOfOfficeSettings": {"IsOutOfOffice": true}}))).unwrap();
+        assert_eq!(body, json!({"outOfOfficeSettings": {"isOutOfOffice": true}}));
     }
 
     #[test]

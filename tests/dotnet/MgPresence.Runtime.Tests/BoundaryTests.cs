@@ -64,7 +64,9 @@ namespace MgPresence.Runtime.Tests
             {
                 Assert.NotNull(error);
                 Assert.Contains("expirationduration", (error!.ErrorId + error.Message).ToLowerInvariant());
-                Assert.Equal("InvalidArgument", error.Category);
+                // Reported as the service answers it: InvalidArgument out of range, BadRequest for a negative span.
+                Assert.Contains(error.ErrorId, new[] { "InvalidArgument", "BadRequest" });
+                Assert.Contains("\"status\":400", error.ServiceJson);
             }
         }
     }

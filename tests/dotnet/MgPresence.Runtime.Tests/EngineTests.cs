@@ -39,7 +39,7 @@ namespace MgPresence.Runtime.Tests
             var get = Engine.Invoke("Get-MgUserPresence", "Get", "{\"UserId\":\"dotnet-user\"}", false, "xunit");
             Assert.Null(get.Error);
             using var doc = JsonDocument.Parse(get.OutputJson);
-            Assert.Equal("Busy", doc.RootElement[0].GetProperty("Availability").GetString());
+            Assert.Equal("Busy", doc.RootElement[0].GetProperty("$value").GetProperty("availability").GetString());
         }
 
         [Fact]
@@ -52,8 +52,9 @@ namespace MgPresence.Runtime.Tests
 
             var refused = Engine.Describe("Set-MgUserPresence", "SetExpanded", "{\"UserId\":\"u\",\"SessionId\":\"s\",\"Availability\":\"Available\",\"Activity\":\"Available\",\"ExpirationDuration\":\"PT5H\"}");
             Assert.NotNull(refused.Error);
-            Assert.Equal("ExpirationDurationOutOfRange", refused.Error!.ErrorId);
-            Assert.Equal("InvalidArgument", refused.Error.Category);
+            Assert.Equal("InvalidArgument", refused.Error!.ErrorId);
+            Assert.StartsWith("[InvalidArgument] : The provided [ExpirationDuration] is out of range", refused.Error.Message);
+            Assert.Equal("InvalidOperation", refused.Error.Category);
         }
 
         [Fact]

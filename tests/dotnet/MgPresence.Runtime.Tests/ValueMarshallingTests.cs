@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Generic;
 using System.Collections.Specialized;
 using System.Management.Automation;
 using System.Security;
@@ -74,24 +75,29 @@ namespace MgPresence.Runtime.Tests
         }
 
         [Fact]
-        public void OutputObjectsGetTheirTypeNameAndAHashtableOfAdditionalProperties()
+        public void ModelOutputObjectsBecomeInstancesOfTheirModelType()
         {
-            var items = OutputObjects.FromJsonArray("[{\"$type\":\"Microsoft.Graph.PowerShell.Models.MicrosoftGraphPresence\",\"Id\":\"u\",\"OutOfOfficeSettings\":{\"IsOutOfOffice\":false},\"AdditionalProperties\":{\"sequenceNumber\":\"A1\"}}, true]");
-            var presence = Assert.IsType<PSObject>(items[0]);
-            Assert.Equal("Microsoft.Graph.PowerShell.Models.MicrosoftGraphPresence", presence.TypeNames[0]);
-            Assert.Equal("u", presence.Properties["Id"].Value);
-            var additional = Assert.IsType<Hashtable>(presence.Properties["AdditionalProperties"].Value);
-            Assert.Equal("A1", additional["sequenceNumber"]);
-            Assert.Equal(false, ((PSObject)presence.Properties["OutOfOfficeSettings"].Value).Properties["IsOutOfOffice"].Value);
+            var items = OutputObjects.FromJsonArray("[{\"$type\":\"Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence\",\"$value\":{\"@odata.context\":\"c\",\"id\":\"u\",\"outOfOfficeSettings\":{\"message\":null,\"isOutOfOffice\":false},\"custom\":{\"n\":[1,2]}}}, true]");
+            var presence = Assert.IsType<Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphPresence>(items[0]);
+            Assert.Equal("u", presence.Id);
+            Assert.False(presence.OutOfOfficeSettings.IsOutOfOffice);
+            Assert.Null(presence.OutOfOfficeSettings.Message);
+            Assert.Equal("c", presence.AdditionalProperties["@odata.context"]);
+            var custom = Assert.IsType<Dictionary<string, object?>>(presence.AdditionalProperties["custom"]);
+            Assert.Equal(new object[] { 1, 2 }, custom["n"]);
+            Assert.Null(presence.StatusMessage.Message.Content);
+            Assert.Equal("{\"id\":\"u\",\"outOfOfficeSettings\":{\"isOutOfOffice\":false},\"@odata.context\":\"c\",\"custom\":{\"n\":[1,2]}}", presence.ToJsonString());
             Assert.Equal(true, items[1]);
         }
 
         [Fact]
         public void ResponseHeadersAreCaseInsensitiveWithAllTheirValues()
         {
-            var headers = CmdletInvoker.ResponseHeaders("{\"request-id\":[\"r1\"],\"Vary\":[\"a\",\"b\"]}");
+            var headers = CmdletInvoker.ResponseHeaders("{\"request-id\":[\"r1\"],\"vary\":[\"a\",\"b\"],\"content-length\":[\"3\"],\"date\":[\"d\"]}");
             Assert.Equal(new[] { "r1" }, headers["Request-Id"]);
             Assert.Equal(new[] { "a", "b" }, headers["vary"]);
+            Assert.IsType<string[]>(headers["Date"]);
+            Assert.Equal(new[] { "request-id", "Vary", "Date", "Content-Length" }, headers.Keys);
         }
     }
 }
