@@ -27,9 +27,9 @@ namespace MgPresence.Runtime
             switch (element.ValueKind)
             {
                 case JsonValueKind.Object when element.TryGetProperty(TypeMember, out var typeName)
-                    && element.TryGetProperty(ValueMember, out var value)
+                    && element.TryGetProperty(ValueMember, out var modelJson)
                     && ModelTypes.Create(typeName.GetString() ?? "") is { } model:
-                    model.ReadJson(value);
+                    model.ReadJson(modelJson);
                     return model;
                 case JsonValueKind.Object:
                     var pso = new PSObject();
@@ -40,28 +40,15 @@ namespace MgPresence.Runtime
                             pso.TypeNames.Insert(0, property.Value.GetString() ?? "");
                             continue;
                         }
-                        var value = property.Name == "AdditionalProperties" && property.Value.ValueKind == JsonValueKind.Object
-                            ? ToHashtable(property.Value)
-                            : Convert(property.Value);
-                        pso.Properties.Add(new PSNoteProperty(property.Name, value));
+                        pso.Properties.Add(new PSNoteProperty(property.Name, Convert(property.Value)));
                     }
                     return pso;
                 case JsonValueKind.Array:
                     var items = new List<object?>();
                     foreach (var item in element.EnumerateArray()) items.Add(Convert(item));
                     return items.ToArray();
-                case JsonValueKind.String:
-                    return element.GetString();
-                case JsonValueKind.Number:
-                    if (element.TryGetInt32(out var i)) return i;
-                    if (element.TryGetInt64(out var l)) return l;
-                    return element.GetDouble();
-                case JsonValueKind.True:
-                    return true;
-                case JsonValueKind.False:
-                    return false;
                 default:
-                    return null;
+                    return GraphModel.PlainValue(element);
             }
         }
 
