@@ -26,7 +26,7 @@ namespace Microsoft.Graph.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { UserId, ExpandProperty, Property, Headers };
+        protected override object ErrorTarget => new { UserId, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Get-MgUserPresence, parameter set GetViaIdentity.</summary>
@@ -47,7 +47,7 @@ namespace Microsoft.Graph.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { InputObject, ExpandProperty, Property, Headers };
+        protected override object ErrorTarget => new { InputObject, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Update-MgUserPresence, parameter set UpdateExpanded.</summary>
@@ -859,7 +859,7 @@ namespace Microsoft.Graph.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { ExpandProperty, Property, Filter, Search, Skip, Sort, Top, Headers };
+        protected override object ErrorTarget => new { Top, Skip, Search, Filter, Sort, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Get-MgCommunicationPresence, parameter set Get.</summary>
@@ -880,7 +880,7 @@ namespace Microsoft.Graph.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { PresenceId, ExpandProperty, Property, Headers };
+        protected override object ErrorTarget => new { PresenceId, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Get-MgCommunicationPresence, parameter set GetViaIdentity.</summary>
@@ -901,7 +901,7 @@ namespace Microsoft.Graph.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { InputObject, ExpandProperty, Property, Headers };
+        protected override object ErrorTarget => new { InputObject, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Get-MgCommunicationPresenceCount, parameter set Get.</summary>
@@ -921,7 +921,7 @@ namespace Microsoft.Graph.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { Filter, Search, Headers };
+        protected override object ErrorTarget => new { Search, Filter, Headers };
     }
 
     /// <summary>Get-MgCommunicationPresenceByUserId, parameter set GetExpanded.</summary>
@@ -1812,7 +1812,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { UserId, ExpandProperty, Property, Headers };
+        protected override object ErrorTarget => new { UserId, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Get-MgBetaUserPresence, parameter set GetViaIdentity.</summary>
@@ -1833,7 +1833,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { InputObject, ExpandProperty, Property, Headers };
+        protected override object ErrorTarget => new { InputObject, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Update-MgBetaUserPresence, parameter set UpdateExpanded.</summary>
@@ -2645,7 +2645,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { ExpandProperty, Property, Filter, Search, Skip, Sort, Top, Headers };
+        protected override object ErrorTarget => new { Top, Skip, Search, Filter, Sort, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Get-MgBetaCommunicationPresence, parameter set Get.</summary>
@@ -2666,7 +2666,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { PresenceId, ExpandProperty, Property, Headers };
+        protected override object ErrorTarget => new { PresenceId, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Get-MgBetaCommunicationPresence, parameter set GetViaIdentity.</summary>
@@ -2687,7 +2687,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { InputObject, ExpandProperty, Property, Headers };
+        protected override object ErrorTarget => new { InputObject, Property, ExpandProperty, Headers };
     }
 
     /// <summary>Get-MgBetaCommunicationPresenceCount, parameter set Get.</summary>
@@ -2707,7 +2707,7 @@ namespace Microsoft.Graph.Beta.PowerShell.Cmdlets
         [Parameter] public SwitchParameter ProxyUseDefaultCredentials { get; set; }
         [Parameter] public object? ResponseHeadersVariable { get; set; }
 
-        protected override object ErrorTarget => new { Filter, Search, Headers };
+        protected override object ErrorTarget => new { Search, Filter, Headers };
     }
 
     /// <summary>Get-MgBetaCommunicationPresenceByUserId, parameter set GetExpanded.</summary>

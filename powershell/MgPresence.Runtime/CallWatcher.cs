@@ -1,5 +1,6 @@
-// Ctrl+C for single cmdlet calls. A script function cannot override StopProcessing, and the pipeline thread is blocked
-// in the engine (graph_session_invoke) while the request is out or a Retry-After is waited out. So each call is
+// Ctrl+C for single cmdlet calls. Connect-MgGraph and Invoke-MgBulkUserPresence are script functions, which cannot
+// override StopProcessing (the variant cmdlets could, but one way serves all three), and the pipeline thread is
+// blocked in the engine (graph_session_invoke) while the request is out or a Retry-After is waited out. So each call is
 // registered here with its cmdlet, and one process-wide thread looks at the registered calls' cmdlet.Stopping every
 // PollMilliseconds while any call runs (and sleeps on a monitor otherwise); for a stopping one it asks the engine to
 // cancel the call (graph_session_cancel_call), which drops the request and returns a cancelled outcome at once.

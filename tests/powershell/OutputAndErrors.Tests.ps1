@@ -175,6 +175,15 @@ Describe 'Error records' {
         $err.ErrorDetails.Message | Should -Not -BeLikeExactly '*Bearer*'
     }
 
+    It 'the target of a Get error holds the id and the query options, as Microsoft''s' {
+        Add-EmulatorFault @{ method = 'GET'; pathContains = '/presence'; status = 404; code = 'NotFound'; message = 'Gone.'; times = 1 }
+        Get-MgUserPresence -UserId $userId -Property id -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].FullyQualifiedErrorId | Should -BeExactly 'NotFound,Microsoft.Graph.PowerShell.Cmdlets.GetMgUserPresence_Get'
+        @($errors[0].TargetObject.PSObject.Properties.Name) | Should -BeExactly @('UserId', 'Property', 'ExpandProperty', 'Headers')
+        $errors[0].TargetObject.Property | Should -BeExactly @('id')
+        $errors[0].CategoryInfo.TargetType | Should -BeLikeExactly '<>f__AnonymousType*`4'
+    }
+
     It 'names the beta variant and the identity in identity sets' {
         @{ UserId = 'no-session-user' } | Clear-MgBetaUserPresence -SessionId $appId -ErrorVariable errors -ErrorAction SilentlyContinue
         $errors[0].FullyQualifiedErrorId | Should -BeExactly 'NotFound,Microsoft.Graph.Beta.PowerShell.Cmdlets.ClearMgBetaUserPresence_ClearViaIdentityExpanded'

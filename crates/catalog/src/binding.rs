@@ -147,10 +147,15 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remo
 /// operations, mg-cmdlet-behavior.md §2): anything else goes last.
 const QUERY_ORDER: &[&str] = &["$top", "$skip", "$search", "$filter", "$count", "$orderby", "$select", "$expand"];
 
+/// Where a query option goes in Microsoft's order ([`QUERY_ORDER`]).
+pub fn query_rank(option: &str) -> usize {
+    QUERY_ORDER.iter().position(|o| *o == option).unwrap_or(QUERY_ORDER.len())
+}
+
 /// The query options as Microsoft's cmdlets send them: in [`QUERY_ORDER`]; `$search` in double quotes unless it
 /// starts with one; `$filter` unescaped first, so a filter given already percent-encoded is not encoded twice.
 fn microsoft_query(mut query: Vec<(String, String)>) -> Vec<(String, String)> {
-    query.sort_by_key(|(name, _)| QUERY_ORDER.iter().position(|o| o == name).unwrap_or(QUERY_ORDER.len()));
+    query.sort_by_key(|(name, _)| query_rank(name));
     for (name, value) in &mut query {
         match name.as_str() {
             "$search" if !value.starts_with('"') => *value = format!("\"{value}\""),

@@ -5,6 +5,7 @@
 //! (FullyQualifiedErrorId, CategoryInfo, ConciseView) name the variant as Microsoft's do. The classes only declare the
 //! set's parameters and the error target; `MgPresence.Runtime.VariantCmdlet` calls the engine.
 
+use mgpresence_catalog::binding::query_rank;
 use mgpresence_catalog::parameter::{BodyMode, Parameter, ParameterRole, ParameterSet, PsType};
 use mgpresence_catalog::{Cmdlet, all_cmdlets};
 use std::fmt::Write;
@@ -14,13 +15,21 @@ fn set_parameters<'a>(cmdlet: &'a Cmdlet, set: &'a ParameterSet) -> impl Iterato
     cmdlet.parameters().iter().filter(move |p| p.memberships.is_empty() || p.memberships.iter().any(|m| m.set == set.name))
 }
 
-/// The members of the error target, Microsoft's anonymous object: the path ids (or the identity), the query options,
-/// `Headers`, and the request body of sets that send one.
+/// The members of the error target, Microsoft's anonymous object: the path ids (or the identity), the query options
+/// in the operation's order, `Headers`, and the request body of sets that send one.
 fn target_members(cmdlet: &Cmdlet, set: &ParameterSet) -> Vec<String> {
     let mut members: Vec<String> = set_parameters(cmdlet, set)
-        .filter(|p| matches!(p.role, ParameterRole::PathId { .. } | ParameterRole::Identity | ParameterRole::Query { .. }))
+        .filter(|p| matches!(p.role, ParameterRole::PathId { .. } | ParameterRole::Identity))
         .map(|p| p.name.clone())
         .collect();
+    let mut query: Vec<(usize, String)> = set_parameters(cmdlet, set)
+        .filter_map(|p| match p.role {
+            ParameterRole::Query { option } => Some((query_rank(option), p.name.clone())),
+            _ => None,
+        })
+        .collect();
+    query.sort();
+    members.extend(query.into_iter().map(|(_, name)| name));
     members.push("Headers".to_owned());
     match set.body {
         BodyMode::Whole => members.push("body = BodyParameter".to_owned()),
