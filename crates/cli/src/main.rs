@@ -7,6 +7,7 @@
 use clap::{Args, Parser, Subcommand};
 use mgpresence_catalog::bulk::BulkAction as CatalogBulkAction;
 use mgpresence_catalog::find_cmdlet;
+use mgpresence_emulator::tls::TlsSource;
 use mgpresence_emulator::{EmulatorConfig, RunningEmulator};
 use mgpresence_graph::cmdlet_call::{self, CallOptions};
 use mgpresence_graph::{Cloud, GraphClient, GraphClientConfig};
@@ -90,6 +91,20 @@ struct ServeArgs {
     /// Graph endpoints accept only tokens the emulator's identity provider issued, with the needed permissions.
     #[arg(long)]
     require_issued_tokens: bool,
+    /// Serve HTTPS, with a certificate the emulator makes for localhost, 127.0.0.1 and ::1 (signed by a CA it makes
+    /// and writes as PEM; see --ca-file) or the one --tls-cert and --tls-key give.
+    #[arg(long)]
+    https: bool,
+    /// Where to write the CA certificate of the made certificate (PEM), for clients to trust; a file in the temporary
+    /// directory by default. Its path is printed.
+    #[arg(long, value_name = "FILE", requires = "https", conflicts_with_all = ["tls_cert", "tls_key"])]
+    ca_file: Option<std::path::PathBuf>,
+    /// Your own server certificate chain (PEM) for --https.
+    #[arg(long, value_name = "FILE", requires_all = ["https", "tls_key"])]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires_all = ["https", "tls_cert"])]
+    tls_key: Option<std::path::PathBuf>,
     /// A JSON file with the tenant, apps (client ids, secrets, PEM certificates, roles, scopes) and users the identity
     /// provider knows; without it, the demo directory of docs/emulator.md.
     #[arg(long, value_name = "FILE")]
@@ -225,12 +240,26 @@ async fn run(cli: Cli) -> Result<(), String> {
                 },
                 ..EmulatorConfig::default()
             };
+            if args.https {
+                config.tls = Some(match (args.tls_cert, args.tls_key, args.ca_file) {
+                    (Some(certificate), Some(key), _) => TlsSource::Files { certificate, key },
+                    (_, _, Some(ca_path)) => TlsSource::Generated { ca_path },
+                    _ => TlsSource::generated_in_temp_dir(),
+                });
+            }
+            let ca_path = match &config.tls {
+                Some(TlsSource::Generated { ca_path }) => Some(ca_path.clone()),
+                _ => None,
+            };
             if let Some(path) = &args.directory {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 config.directory = serde_json::from_str(&text).map_err(|e| format!("{} is not a directory file: {e}", path.display()))?;
             }
-            let emulator = RunningEmulator::start(config).await.map_err(|e| format!("cannot listen: {e}"))?;
+            let emulator = RunningEmulator::start(config).await.map_err(|e| format!("cannot start the emulator: {e}"))?;
             println!("MgPresence emulator listening on {}", emulator.url);
+            if let Some(path) = ca_path {
+                println!("CA certificate of its HTTPS certificate: {} (trust it: {}=<that path>)", path.display(), mgpresence_graph::client::TRUSTED_CA_VARIABLE);
+            }
             std::io::stdout().flush().map_err(|e| e.to_string())?;
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}

@@ -1,6 +1,6 @@
 //! A local Microsoft Graph presence emulator.
 //!
-//! It serves the presence endpoints of graph-presence-api.md over HTTP on a loopback address, applies the
+//! It serves the presence endpoints of graph-presence-api.md over HTTP, or HTTPS ([`tls`]), on a loopback address, applies the
 //! service's rules ([`store`]), answers with Graph-shaped errors ([`graph_response`]), and takes its time from a
 //! clock tests can advance ([`clock`]). For tests it also records every request it received and can be told to fail
 //! requests ([`control`], under `/_emulator/`). It is also an identity provider that issues and checks the tokens
@@ -16,6 +16,7 @@ pub mod routes;
 pub mod server;
 pub mod store;
 pub mod throttle;
+pub mod tls;
 
 pub use clock::EmulatorClock;
 pub use control::{Fault, RecordedRequest};

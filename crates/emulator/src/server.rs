@@ -30,6 +30,8 @@ pub struct EmulatorConfig {
     pub throttle: crate::throttle::ThrottleLimits,
     /// Random fault rates (none by default).
     pub fault_rates: crate::throttle::FaultRates,
+    /// Serve HTTPS with this certificate instead of plain HTTP (the default).
+    pub tls: Option<crate::tls::TlsSource>,
 }
 
 impl Default for EmulatorConfig {
@@ -42,6 +44,7 @@ impl Default for EmulatorConfig {
             signed_in_user: DEMO_USER_ID.to_owned(),
             throttle: crate::throttle::ThrottleLimits::default(),
             fault_rates: crate::throttle::FaultRates::default(),
+            tls: None,
         }
     }
 }
@@ -265,15 +268,38 @@ fn router(state: Arc<AppState>) -> Router {
 pub struct RunningEmulator {
     pub url: String,
     pub state: Arc<AppState>,
+    /// Over HTTPS with a certificate the emulator made: the PEM of the CA to trust.
+    pub ca_pem: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl RunningEmulator {
-    /// Binds and starts serving.
+    /// Binds and starts serving, over HTTPS when `config.tls` says so.
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
+        let Some(source) = config.tls.clone() else { return Self::serve_http(listener, addr, config) };
+        let certificate = crate::tls::server_certificate(&source).map_err(std::io::Error::other)?;
+        let ca_pem = certificate.ca_pem.clone();
+        let acceptor = crate::tls::acceptor(certificate).map_err(std::io::Error::other)?;
+        // The address as it is: the certificate names 127.0.0.1 and ::1 as well as localhost.
+        let url = format!("https://{addr}");
+        let (app, state) = app(config, &url);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let listener = crate::tls::TlsListener::new(listener, acceptor)?;
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "the emulator stopped with an error");
+            }
+        });
+        Ok(Self { url, state, ca_pem, shutdown: Some(tx), task })
+    }
+
+    fn serve_http(listener: tokio::net::TcpListener, addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<Self> {
         let url = format!("http://{addr}");
         let (app, state) = app(config, &url);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -291,7 +317,7 @@ impl RunningEmulator {
                 tracing::error!(error = %e, "the emulator stopped with an error");
             }
         });
-        Ok(Self { url, state, shutdown: Some(tx), task })
+        Ok(Self { url, state, ca_pem: None, shutdown: Some(tx), task })
     }
 
     /// Every request received so far.

@@ -22,10 +22,21 @@ pub struct GraphClientConfig {
     /// Whole-request timeout (Microsoft's ClientTimeout: 300 s).
     pub timeout: Duration,
     pub user_agent: String,
+    /// Where the extra CA certificates to trust come from, beside the platform's trust store.
+    pub trusted_certificates: TrustedCertificates,
+}
+
+/// Extra CA certificates a connection trusts (the HTTPS emulator's); nothing else is trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustedCertificates {
+    /// The PEM file [`TRUSTED_CA_VARIABLE`] names, if it is set, read when the connection's client is built.
+    FromEnvironment,
+    /// These PEM certificates.
+    Pem(Vec<u8>),
 }
 
 impl GraphClientConfig {
-    /// Global cloud, no token, Microsoft's default retry and timeout.
+    /// Global cloud, no token, Microsoft's default retry and timeout, extra trust from the environment.
     pub fn new(cloud: Cloud) -> Self {
         Self {
             cloud,
@@ -33,6 +44,7 @@ impl GraphClientConfig {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(300),
             user_agent: format!("MgPresence/{}", env!("CARGO_PKG_VERSION")),
+            trusted_certificates: TrustedCertificates::FromEnvironment,
         }
     }
 }
@@ -92,6 +104,30 @@ pub enum ClientError {
     Timeout { url: String, seconds: u64 },
     #[error("The request to {url} failed: {message}")]
     Transport { url: String, message: String },
+    #[error("The certificates {variable} names cannot be used: {message}")]
+    TrustedCertificates { variable: &'static str, message: String },
+}
+
+/// The environment variable naming a PEM file of extra CA certificates to trust (the emulator's, over HTTPS), beside
+/// the platform's trust store. Nothing else is trusted.
+pub const TRUSTED_CA_VARIABLE: &str = "MGPRESENCE_TRUSTED_CA";
+
+/// The extra certificates a connection trusts.
+fn trusted_certificates(source: &TrustedCertificates) -> Result<Vec<reqwest::Certificate>, ClientError> {
+    let refuse = |message: String| ClientError::TrustedCertificates { variable: TRUSTED_CA_VARIABLE, message };
+    let (pem, origin) = match source {
+        TrustedCertificates::Pem(pem) => (pem.clone(), "the certificates given".to_owned()),
+        TrustedCertificates::FromEnvironment => {
+            let Some(path) = std::env::var_os(TRUSTED_CA_VARIABLE).filter(|p| !p.is_empty()) else { return Ok(Vec::new()) };
+            let shown = std::path::Path::new(&path).display().to_string();
+            (std::fs::read(&path).map_err(|e| refuse(format!("{shown}: {e}")))?, shown)
+        }
+    };
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| refuse(format!("{origin}: not PEM certificates ({e})")))?;
+    if certificates.is_empty() {
+        return Err(refuse(format!("{origin} hold no CERTIFICATE")));
+    }
+    Ok(certificates)
 }
 
 /// A Graph client for one connection.
@@ -114,7 +150,10 @@ pub fn ensure_tls_provider() {
 
 fn http_client(config: &GraphClientConfig, proxy: Option<&ProxySettings>) -> Result<reqwest::Client, ClientError> {
     ensure_tls_provider();
-    let mut builder = reqwest::Client::builder().timeout(config.timeout).user_agent(config.user_agent.clone());
+    let mut builder = reqwest::Client::builder()
+        .timeout(config.timeout)
+        .user_agent(config.user_agent.clone())
+        .tls_certs_merge(trusted_certificates(&config.trusted_certificates)?);
     if let Some(settings) = proxy {
         let with_credentials = |mut p: reqwest::Proxy| {
             if let (Some(user), Some(password)) = (&settings.username, &settings.password) {

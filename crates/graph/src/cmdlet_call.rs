@@ -67,6 +67,7 @@ pub fn error_of_client(e: &ClientError) -> CmdletError {
         ClientError::Proxy(_) => ("InvalidProxy", ErrorCategory::InvalidArgument),
         ClientError::Timeout { .. } => ("GraphRequestTimedOut", ErrorCategory::OperationTimeout),
         ClientError::Transport { .. } => ("GraphRequestFailed", ErrorCategory::ConnectionError),
+        ClientError::TrustedCertificates { .. } => ("InvalidTrustedCertificates", ErrorCategory::InvalidArgument),
     };
     CmdletError { error_id: error_id.to_owned(), message: e.to_string(), category, terminating: false, service: None }
 }

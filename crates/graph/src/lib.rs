@@ -21,7 +21,7 @@ pub mod trace;
 
 pub use cancel::Cancellation;
 pub use cmdlet_call::{CallOptions, CmdletCallResult};
-pub use client::{ClientError, GraphClient, GraphClientConfig, GraphResponse, SendOptions};
+pub use client::{ClientError, GraphClient, GraphClientConfig, GraphResponse, SendOptions, TrustedCertificates};
 pub use cloud::{Cloud, CloudError};
 pub use retry::RetryPolicy;
 pub use auth::{AuthError, Credential, TokenProvider};
