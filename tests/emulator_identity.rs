@@ -127,6 +127,79 @@ async fn device_code_sign_in_gives_a_delegated_token_for_me() {
     emulator.stop().await;
 }
 
+/// Interactive sign-in without a person: `/authorize` signs in the user a test names and sends the browser back to the
+/// app's loopback address with a code, which the token endpoint redeems (PKCE) for the tokens MSAL keeps; the refresh
+/// token gives new ones.
+#[tokio::test]
+async fn authorization_code_with_pkce_then_refresh_over_http() {
+    use base64::Engine;
+    let (emulator, _, tenant) = strict().await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let registered = http
+        .post(format!("{}/_emulator/users", emulator.url))
+        .json(&json!({"id": "u-auth", "userPrincipalName": "lee@contoso.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status().as_u16(), 201);
+    let chosen = http.post(format!("{}/_emulator/authorize/user", emulator.url)).json(&json!({"userId": "lee@contoso.example"})).send().await.unwrap();
+    assert_eq!(chosen.status().as_u16(), 204);
+
+    let verifier = "k4Jw-verifier-of-forty-three-characters-or-more";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(<sha2::Sha256 as sha2::Digest>::digest(verifier));
+    let redirect_uri = "http://localhost:53117/";
+    let page = http
+        .get(format!("{}/{tenant}/oauth2/v2.0/authorize", emulator.url))
+        .query(&[
+            ("client_id", DEMO_APP_ID),
+            ("response_type", "code"),
+            ("redirect_uri", redirect_uri),
+            ("scope", "https://graph.microsoft.com/Presence.ReadWrite openid profile offline_access"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("state", "s-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 302);
+    let location = url::Url::parse(page.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(format!("{}://{}:{}/", location.scheme(), location.host_str().unwrap(), location.port().unwrap()), redirect_uri);
+    let pairs: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(pairs["state"], "s-1");
+
+    let token_url = format!("{}/{tenant}/oauth2/v2.0/token", emulator.url);
+    let redeem = [
+        ("grant_type", "authorization_code"),
+        ("client_id", DEMO_APP_ID),
+        ("code", pairs["code"].as_str()),
+        ("redirect_uri", redirect_uri),
+        ("code_verifier", verifier),
+        ("client_info", "1"),
+    ];
+    let (status, tokens) = form_post(&http, &token_url, &redeem).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "Presence.ReadWrite openid profile");
+    let info = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(tokens["client_info"].as_str().unwrap()).unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&info).unwrap(), json!({"uid": "u-auth", "utid": tenant}));
+    let id_claims = tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let id_claims: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id_claims).unwrap()).unwrap();
+    assert_eq!((id_claims["oid"].as_str(), id_claims["aud"].as_str()), (Some("u-auth"), Some(DEMO_APP_ID)));
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(set_presence(&http, &emulator.url, "/v1.0/me/presence/setPresence", access).await.0, 200);
+
+    let (status, again) = form_post(&http, &token_url, &redeem).await;
+    assert_eq!((status, again["error"].as_str()), (400, Some("invalid_grant")), "a code is redeemed once");
+    let refresh = [("grant_type", "refresh_token"), ("client_id", DEMO_APP_ID), ("refresh_token", tokens["refresh_token"].as_str().unwrap())];
+    let (status, renewed) = form_post(&http, &token_url, &refresh).await;
+    assert_eq!(status, 200, "{renewed}");
+    assert_ne!(renewed["refresh_token"], tokens["refresh_token"], "refresh tokens rotate");
+    assert_eq!(set_presence(&http, &emulator.url, "/v1.0/me/presence/setPresence", renewed["access_token"].as_str().unwrap()).await.0, 200);
+    let (status, spent) = form_post(&http, &token_url, &refresh).await;
+    assert_eq!((status, spent["error_codes"][0].as_u64()), (400, Some(9_002_313)), "{spent}");
+    emulator.stop().await;
+}
+
 #[tokio::test]
 async fn managed_identity_tokens_come_from_both_endpoint_forms() {
     let (emulator, http, _) = strict().await;

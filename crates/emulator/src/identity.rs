@@ -1,7 +1,10 @@
 //! The emulator as an identity provider (Microsoft Entra ID's token endpoints, as far as Graph clients use them).
 //!
 //! - `POST /{tenant}/oauth2/v2.0/token`: `client_credentials` with a client secret or a certificate-signed client
-//!   assertion (RS256, checked against the app's registered certificate), and the `device_code` grant.
+//!   assertion ([`crate::client_assertion`]); the `device_code`, `authorization_code` (PKCE) and `refresh_token`
+//!   grants of delegated sign-ins ([`crate::user_sign_in`]).
+//! - `GET /{tenant}/oauth2/v2.0/authorize`: the authorization page, which signs in the directory's sign-in user
+//!   without a person and redirects to the app's loopback `redirect_uri` with the code.
 //! - `POST /{tenant}/oauth2/v2.0/devicecode`: starts a device code sign-in; `/_emulator/devicecode/complete` plays the
 //!   user who enters the code.
 //! - `GET /msi/token` (App Service / Azure Automation: `IDENTITY_ENDPOINT` + `X-IDENTITY-HEADER`) and
@@ -142,7 +145,7 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
         Self { status, error, description: description.into() }
     }
 }
@@ -152,27 +155,39 @@ impl OAuthError {
 struct DeviceCode {
     client_id: String,
     user_code: String,
-    scopes: Vec<String>,
+    /// The scopes as requested (`https://graph.microsoft.com/Presence.ReadWrite offline_access openid`).
+    requested: String,
     expires_at: Timestamp,
     completed_by: Option<RegisteredUser>,
 }
 
-/// A token response.
+/// A token response. Delegated sign-ins also carry the granted `scope`, an `id_token` (when `openid` was asked
+/// for), a `refresh_token` (when `offline_access` was) and `client_info` (when the request said `client_info=1`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenResponse {
     pub token_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     pub expires_in: i64,
     pub ext_expires_in: i64,
     pub access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_info: Option<String>,
 }
 
 /// The identity provider's state.
 pub struct Identity {
     directory: Mutex<Directory>,
-    key: Vec<u8>,
+    pub(crate) key: Vec<u8>,
     pub token_lifetime: SignedDuration,
     device_codes: Mutex<HashMap<String, DeviceCode>>,
-    revoked_before: Mutex<Option<i64>>,
+    pub(crate) revoked_before: Mutex<Option<i64>>,
+    /// Refresh tokens and authorization codes of delegated sign-ins ([`crate::user_sign_in`]).
+    pub(crate) user_sign_ins: crate::user_sign_in::UserSignIns,
 }
 
 impl std::fmt::Debug for Identity {
@@ -191,6 +206,7 @@ impl Identity {
             token_lifetime: SignedDuration::from_hours(1),
             device_codes: Mutex::new(HashMap::new()),
             revoked_before: Mutex::new(None),
+            user_sign_ins: crate::user_sign_in::UserSignIns::default(),
         }
     }
 
@@ -212,7 +228,7 @@ impl Identity {
         directory.users.push(user);
     }
 
-    fn app(&self, client_id: &str) -> Option<RegisteredApp> {
+    pub(crate) fn app(&self, client_id: &str) -> Option<RegisteredApp> {
         self.directory.lock().expect("directory lock").apps.iter().find(|a| a.client_id.eq_ignore_ascii_case(client_id)).cloned()
     }
 
@@ -221,7 +237,18 @@ impl Identity {
         *self.revoked_before.lock().expect("revocation lock") = Some(now.as_second() + 1);
     }
 
-    fn issue(&self, app: &RegisteredApp, user: Option<&RegisteredUser>, scopes: &[String], now: Timestamp) -> TokenResponse {
+    /// A user of the directory, by object id or user principal name.
+    pub(crate) fn user(&self, id_or_upn: &str) -> Option<RegisteredUser> {
+        self.directory
+            .lock()
+            .expect("directory lock")
+            .users
+            .iter()
+            .find(|u| u.id.eq_ignore_ascii_case(id_or_upn) || u.user_principal_name.eq_ignore_ascii_case(id_or_upn))
+            .cloned()
+    }
+
+    pub(crate) fn issue(&self, app: &RegisteredApp, user: Option<&RegisteredUser>, scopes: &[String], now: Timestamp) -> TokenResponse {
         let tenant = self.tenant_id();
         let exp = now.as_second() + self.token_lifetime.as_secs();
         let claims = Claims {
@@ -242,7 +269,16 @@ impl Identity {
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.key))
             .expect("HS256 signing cannot fail");
         let lifetime = self.token_lifetime.as_secs();
-        TokenResponse { token_type: "Bearer".into(), expires_in: lifetime, ext_expires_in: lifetime, access_token: token }
+        TokenResponse {
+            token_type: "Bearer".into(),
+            scope: None,
+            expires_in: lifetime,
+            ext_expires_in: lifetime,
+            access_token: token,
+            refresh_token: None,
+            id_token: None,
+            client_info: None,
+        }
     }
 
     /// The token endpoint: `form` is the decoded form body.
@@ -251,6 +287,8 @@ impl Identity {
         match field("grant_type") {
             Some("client_credentials") => self.client_credentials(form, now),
             Some("urn:ietf:params:oauth:grant-type:device_code") | Some("device_code") => self.device_code_grant(form, now),
+            Some("refresh_token") => self.refresh_token_grant(form, now),
+            Some("authorization_code") => self.authorization_code_grant(form, now),
             Some(other) => Err(OAuthError::new(400, "unsupported_grant_type", format!("AADSTS70003: The grant type '{other}' is not supported by the emulator."))),
             None => Err(OAuthError::new(400, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'grant_type'.")),
         }
@@ -266,7 +304,7 @@ impl Identity {
                 return Err(OAuthError::new(401, "invalid_client", "AADSTS7000215: Invalid client secret provided."));
             }
         } else if let Some(assertion) = form.get("client_assertion") {
-            self.check_assertion(&app, assertion, now)?;
+            crate::client_assertion::check(&app, assertion, now)?;
         } else {
             return Err(OAuthError::new(
                 401,
@@ -277,42 +315,6 @@ impl Identity {
         Ok(self.issue(&app, None, &[], now))
     }
 
-    /// A client assertion: a JWT signed (RS256) with the private key of one of the app's certificates, for this
-    /// tenant's token endpoint, issued by and about the client, not expired.
-    fn check_assertion(&self, app: &RegisteredApp, assertion: &str, now: Timestamp) -> Result<(), OAuthError> {
-        let invalid = |why: &str| OAuthError::new(401, "invalid_client", format!("AADSTS700027: Client assertion failed signature validation: {why}."));
-        let header = jsonwebtoken::decode_header(assertion).map_err(|_| invalid("not a JWT"))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(invalid("the algorithm must be RS256"));
-        }
-        #[derive(Deserialize)]
-        struct AssertionClaims {
-            iss: String,
-            sub: String,
-            exp: i64,
-            #[serde(default)]
-            nbf: Option<i64>,
-        }
-        for certificate in &app.certificates {
-            let Ok(key) = DecodingKey::from_rsa_pem(certificate.as_bytes()) else { continue };
-            let mut validation = Validation::new(Algorithm::RS256);
-            validation.validate_exp = false;
-            validation.validate_aud = false;
-            validation.required_spec_claims.clear();
-            if let Ok(data) = jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &validation) {
-                let claims = data.claims;
-                if !claims.iss.eq_ignore_ascii_case(&app.client_id) || !claims.sub.eq_ignore_ascii_case(&app.client_id) {
-                    return Err(invalid("iss and sub must be the client id"));
-                }
-                if claims.exp <= now.as_second() || claims.nbf.is_some_and(|nbf| nbf > now.as_second() + 300) {
-                    return Err(invalid("the assertion is expired or not yet valid"));
-                }
-                return Ok(());
-            }
-        }
-        Err(invalid("no registered certificate of the application verifies it"))
-    }
-
     /// Starts a device code sign-in.
     pub fn start_device_code(&self, client_id: &str, scope: &str, verification_uri: &str, now: Timestamp) -> Result<serde_json::Value, OAuthError> {
         self.app(client_id).ok_or_else(|| {
@@ -320,18 +322,12 @@ impl Identity {
         })?;
         let device_code = uuid::Uuid::new_v4().simple().to_string();
         let user_code: String = uuid::Uuid::new_v4().simple().to_string()[..9].to_ascii_uppercase();
-        let scopes: Vec<String> = scope
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.rsplit('/').next().unwrap_or(s).to_owned())
-            .filter(|s| !matches!(s.as_str(), "offline_access" | "openid" | "profile" | ".default"))
-            .collect();
         self.device_codes.lock().expect("device codes lock").insert(
             device_code.clone(),
             DeviceCode {
                 client_id: client_id.to_owned(),
                 user_code: user_code.clone(),
-                scopes,
+                requested: scope.to_owned(),
                 expires_at: now.saturating_add(SignedDuration::from_mins(15)).expect("in range"),
                 completed_by: None,
             },
@@ -348,15 +344,7 @@ impl Identity {
 
     /// Plays the user who enters `user_code` and signs in as `user_id`.
     pub fn complete_device_code(&self, user_code: &str, user_id: &str) -> Result<(), String> {
-        let user = self
-            .directory
-            .lock()
-            .expect("directory lock")
-            .users
-            .iter()
-            .find(|u| u.id.eq_ignore_ascii_case(user_id) || u.user_principal_name.eq_ignore_ascii_case(user_id))
-            .cloned()
-            .ok_or_else(|| format!("no registered user '{user_id}'"))?;
+        let user = self.user(user_id).ok_or_else(|| format!("no registered user '{user_id}'"))?;
         let mut codes = self.device_codes.lock().expect("device codes lock");
         let code = codes.values_mut().find(|c| c.user_code.eq_ignore_ascii_case(user_code)).ok_or_else(|| format!("no pending code '{user_code}'"))?;
         code.completed_by = Some(user);
@@ -377,8 +365,7 @@ impl Identity {
         codes.remove(&device_code);
         drop(codes);
         let app = self.app(&code.client_id).ok_or_else(|| OAuthError::new(400, "unauthorized_client", "AADSTS700016: The application is gone."))?;
-        let granted: Vec<String> = code.scopes.iter().filter(|s| app.scopes.iter().any(|a| a.eq_ignore_ascii_case(s))).cloned().collect();
-        Ok(self.issue(&app, Some(&user), &granted, now))
+        Ok(self.issue_user_tokens(&app, &user, &code.requested, form, now))
     }
 
     /// A managed identity token: the system-assigned identity, or the user-assigned one with `client_id`.

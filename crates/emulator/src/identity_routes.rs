@@ -3,6 +3,7 @@
 //! tokens. Requests to these endpoints are not recorded: they carry secrets.
 
 use crate::identity::{OAuthError, RegisteredApp, RegisteredUser, TokenResponse};
+use crate::user_sign_in::AuthorizeFailure;
 use crate::server::AppState;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -21,11 +22,13 @@ pub fn identity_routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(device_code))
+        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
         .route("/msi/token", get(app_service_identity))
         .route("/metadata/identity/oauth2/token", get(instance_metadata_identity))
         .route("/_emulator/apps", post(register_app))
         .route("/_emulator/users", post(register_user))
         .route("/_emulator/devicecode/complete", post(complete_device_code))
+        .route("/_emulator/authorize/user", post(set_sign_in_user))
         .route("/_emulator/tokens/revoke", post(revoke))
 }
 
@@ -167,6 +170,45 @@ struct Completion {
 
 async fn complete_device_code(State(state): Shared, Json(c): Json<Completion>) -> Response {
     match state.identity.complete_device_code(&c.user_code, &c.user_id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::NOT_FOUND, Json(json!({"error": e}))).into_response(),
+    }
+}
+
+/// The authorization page: no person, no form; the sign-in user signs in and the browser is sent back to the app.
+async fn authorize(
+    State(state): Shared,
+    tenant: Result<Path<String>, PathRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let Path(tenant) = read_or_answer!(tenant);
+    let Query(query) = read_or_answer!(query);
+    if !tenant_matches(&state, &tenant) {
+        return unknown_tenant(&tenant);
+    }
+    let redirect = |location: String| (StatusCode::FOUND, [(axum::http::header::LOCATION, location)]).into_response();
+    match state.identity.authorize_request(&query, &state.config.signed_in_user, state.clock.now()) {
+        Ok(location) => redirect(location),
+        Err(AuthorizeFailure::Page(e)) => oauth_error(e),
+        Err(AuthorizeFailure::Redirect { redirect_uri, state: app_state, error }) => {
+            let mut location = url::Url::parse(&redirect_uri).expect("a checked redirect address");
+            location.query_pairs_mut().append_pair("error", error.error).append_pair("error_description", &error.description);
+            if let Some(app_state) = &app_state {
+                location.query_pairs_mut().append_pair("state", app_state);
+            }
+            redirect(location.to_string())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignInUser {
+    user_id: String,
+}
+
+async fn set_sign_in_user(State(state): Shared, Json(u): Json<SignInUser>) -> Response {
+    match state.identity.set_sign_in_user(&u.user_id) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => (StatusCode::NOT_FOUND, Json(json!({"error": e}))).into_response(),
     }

@@ -7,6 +7,7 @@
 //! ([`identity`], [`identity_routes`]). See `docs/emulator.md`.
 
 pub mod batch;
+pub mod client_assertion;
 pub mod clock;
 pub mod control;
 pub mod graph_response;
@@ -17,6 +18,7 @@ pub mod server;
 pub mod store;
 pub mod throttle;
 pub mod tls;
+pub mod user_sign_in;
 
 pub use clock::EmulatorClock;
 pub use control::{Fault, RecordedRequest};
