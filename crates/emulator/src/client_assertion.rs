@@ -16,9 +16,35 @@ use sha2::{Digest, Sha256};
 struct AssertionClaims {
     iss: String,
     sub: String,
+    #[serde(deserialize_with = "numeric_date")]
     exp: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_numeric_date")]
     nbf: Option<i64>,
+}
+
+/// A JWT date: seconds since the epoch, as a number or (as MSAL writes them) as text.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumericDate {
+    Number(i64),
+    Text(String),
+}
+
+impl NumericDate {
+    fn seconds<E: serde::de::Error>(self) -> Result<i64, E> {
+        match self {
+            Self::Number(n) => Ok(n),
+            Self::Text(t) => t.trim().parse().map_err(|_| E::custom(format!("'{t}' is not a date in seconds"))),
+        }
+    }
+}
+
+fn numeric_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    NumericDate::deserialize(d)?.seconds()
+}
+
+fn optional_numeric_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Option::<NumericDate>::deserialize(d)?.map(NumericDate::seconds).transpose()
 }
 
 /// One registered key: its PEM, and the DER of the certificate when it is one.
@@ -40,6 +66,27 @@ fn certificate_der(pem: &str) -> Option<Vec<u8>> {
     let end = pem[start..].find("-----END CERTIFICATE-----")? + start;
     let body: String = pem[start..end].chars().filter(|c| !c.is_whitespace()).collect();
     STANDARD.decode(body).ok()
+}
+
+/// The claims of an assertion whose signature `key` verifies: a certificate's public key through webpki (which reads
+/// it from the certificate), a bare public key through jsonwebtoken.
+fn verified_claims(key: &RegisteredKey, alg: Algorithm, assertion: &str) -> Option<AssertionClaims> {
+    let Some(der) = &key.certificate_der else {
+        let decoding = DecodingKey::from_rsa_pem(key.pem.as_bytes()).ok()?;
+        let mut validation = Validation::new(alg);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        return jsonwebtoken::decode::<AssertionClaims>(assertion, &decoding, &validation).ok().map(|d| d.claims);
+    };
+    let (signed, signature) = assertion.rsplit_once('.')?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    let certificate = rustls::pki_types::CertificateDer::from(der.as_slice());
+    let end_entity = webpki::EndEntityCert::try_from(&certificate).ok()?;
+    let scheme = if alg == Algorithm::PS256 { webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY } else { webpki::ring::RSA_PKCS1_2048_8192_SHA256 };
+    end_entity.verify_signature(scheme, signed.as_bytes(), &signature).ok()?;
+    let payload = URL_SAFE_NO_PAD.decode(signed.split_once('.')?.1).ok()?;
+    serde_json::from_slice(&payload).ok()
 }
 
 fn invalid(why: &str) -> OAuthError {
@@ -74,25 +121,14 @@ pub fn check(app: &RegisteredApp, assertion: &str, now: Timestamp) -> Result<(),
         ));
     }
     for key in candidates {
-        let Ok(decoding) = DecodingKey::from_rsa_pem(key.pem.as_bytes()) else { continue };
-        let mut validation = Validation::new(header.alg);
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        if let Ok(data) = jsonwebtoken::decode::<AssertionClaims>(assertion, &decoding, &validation) {
-            let claims = data.claims;
-            if !claims.iss.eq_ignore_ascii_case(&app.client_id) || !claims.sub.eq_ignore_ascii_case(&app.client_id) {
-                return Err(invalid("iss and sub must be the client id"));
-            }
-            if claims.exp <= now.as_second() || claims.nbf.is_some_and(|nbf| nbf > now.as_second() + 300) {
-                return Err(OAuthError::new(
-                    401,
-                    "invalid_client",
-                    "AADSTS700024: Client assertion is not within its valid time range.",
-                ));
-            }
-            return Ok(());
+        let Some(claims) = verified_claims(key, header.alg, assertion) else { continue };
+        if !claims.iss.eq_ignore_ascii_case(&app.client_id) || !claims.sub.eq_ignore_ascii_case(&app.client_id) {
+            return Err(invalid("iss and sub must be the client id"));
         }
+        if claims.exp <= now.as_second() || claims.nbf.is_some_and(|nbf| nbf > now.as_second() + 300) {
+            return Err(OAuthError::new(401, "invalid_client", "AADSTS700024: Client assertion is not within its valid time range."));
+        }
+        return Ok(());
     }
     Err(invalid("no registered certificate of the application verifies it"))
 }

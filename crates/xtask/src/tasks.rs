@@ -200,6 +200,19 @@ pub fn test() -> Result<()> {
         failures.push(".NET tests");
     }
 
+    // Microsoft's own clients (Microsoft.Graph, Azure.Identity) against an HTTPS emulator each test class starts.
+    let microsoft_clients_ok = run_counted(
+        Command::new("dotnet")
+            .current_dir(&root)
+            .args(["test", "tests/dotnet/MicrosoftClients.Tests/MicrosoftClients.Tests.csproj", "--nologo", "-v", "quiet", "-clp:NoSummary"])
+            .env("MGPRESENCE_CLI", &session.built.cli),
+        "run Microsoft's clients against the emulator",
+        &mut tally,
+    )?;
+    if !microsoft_clients_ok {
+        failures.push("Microsoft client tests");
+    }
+
     let pester = toolchain::pester(&root, &session.pwsh)?;
     let mut module_tests = session.script("tests/powershell/Invoke-MgPresenceTests.ps1");
     run_pester(&mut module_tests, &pester, &root.join("out/test-results/powershell.xml"), &session, "PowerShell tests", &mut tally, &mut failures)?;
