@@ -131,3 +131,55 @@ async fn managed_identity_uses_identity_endpoint_then_instance_metadata() {
     assert_eq!(error.code, "invalid_request");
     emulator.stop().await;
 }
+
+/// A user's device code sign-in lasts: the connection renews its token with the refresh token five minutes before it
+/// expires, and at once when the service refuses it (401), without the user.
+#[tokio::test]
+async fn a_delegated_sign_in_renews_itself_before_expiry_and_after_a_401() {
+    use mgpresence_graph::auth::{poll_device_code, start_device_code};
+    use std::time::Duration;
+    let emulator = strict().await;
+    let tenant = demo_directory().tenant_id;
+    // A token that is already inside the five-minute margin two seconds from now.
+    emulator.state.identity.set_token_lifetime(jiff::SignedDuration::from_secs(302));
+    let http = reqwest::Client::new();
+    let challenge = start_device_code(&http, &emulator.url, &tenant, DEMO_APP_ID, &["Presence.ReadWrite".to_owned()]).await.unwrap();
+    emulator.state.identity.complete_device_code(&challenge.user_code, mgpresence_emulator::server::DEMO_USER_ID).unwrap();
+    let tokens = poll_device_code(&http, &challenge, Duration::from_secs(5)).await.unwrap();
+    assert!(tokens.refresh_token.is_some(), "offline_access is asked for, so a refresh token comes back");
+    let mut config = GraphClientConfig::new(Cloud::custom("Emulator", &emulator.url, &emulator.url).unwrap());
+    config.credential = Some(Credential::Delegated { client_id: DEMO_APP_ID.to_owned(), tenant_id: tenant, tokens });
+    let client = GraphClient::new(config).unwrap();
+    let token_id = |client: &GraphClient| client.tokens().unwrap().claims().unwrap()["uti"].as_str().unwrap().to_owned();
+    let me = |client: &GraphClient| {
+        let client = client.clone();
+        async move {
+            let cmdlet = find_cmdlet("Set-MgUserPresence").unwrap();
+            let bound = json!({"UserId": mgpresence_emulator::server::DEMO_USER_ID, "SessionId": DEMO_APP_ID, "Availability": "Away", "Activity": "Away"});
+            cmdlet_call::run(Some(&client), &cmdlet, "SetExpanded", bound.as_object().unwrap(), &CallOptions::default()).await
+        }
+    };
+    assert_eq!(me(&client).await.status, 200);
+    let signed_in = token_id(&client);
+
+    emulator.state.identity.set_token_lifetime(jiff::SignedDuration::from_hours(1));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(me(&client).await.status, 200);
+    let renewed = token_id(&client);
+    assert_ne!(renewed, signed_in, "renewed before it expired");
+
+    // By the service's clock the token has expired: the 401 makes the connection renew it and send once more.
+    emulator.state.clock.advance(jiff::SignedDuration::from_hours(2));
+    emulator.state.clear_requests();
+    let after_expiry = me(&client).await;
+    assert!(after_expiry.error.is_none(), "{:?}", after_expiry.error);
+    assert_eq!(emulator.requests().iter().map(|r| r.status).collect::<Vec<_>>(), [401, 200]);
+    assert_ne!(token_id(&client), renewed);
+
+    // Once the grant is revoked the connection says the user must sign in again, without showing a token.
+    emulator.state.identity.revoke_all(emulator.state.clock.now() + jiff::SignedDuration::from_hours(1));
+    let revoked = me(&client).await;
+    let error = revoked.error.unwrap();
+    assert!(error.message.contains("Connect-MgGraph"), "{}", error.message);
+    emulator.stop().await;
+}

@@ -239,12 +239,22 @@ fn clock_json(state: &AppState) -> Json<Value> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthMode {
-    require_issued_tokens: bool,
+    #[serde(default)]
+    require_issued_tokens: Option<bool>,
+    /// How long the tokens issued from now on last, in seconds.
+    #[serde(default)]
+    token_lifetime_seconds: Option<u32>,
 }
 
-/// `POST /_emulator/auth {"requireIssuedTokens": true}`: Graph endpoints accept only tokens the emulator issued.
+/// `POST /_emulator/auth {"requireIssuedTokens": true, "tokenLifetimeSeconds": 301}`: Graph endpoints accept only
+/// tokens the emulator issued; the tokens issued from now on last that long. Either member may be left out.
 pub async fn set_auth(State(state): State<Arc<AppState>>, Json(mode): Json<AuthMode>) -> Json<Value> {
-    state.require_issued_tokens.store(mode.require_issued_tokens, std::sync::atomic::Ordering::SeqCst);
+    if let Some(required) = mode.require_issued_tokens {
+        state.require_issued_tokens.store(required, std::sync::atomic::Ordering::SeqCst);
+    }
+    if let Some(seconds) = mode.token_lifetime_seconds {
+        state.identity.set_token_lifetime(jiff::SignedDuration::from_secs(i64::from(seconds.max(1))));
+    }
     get_auth(State(state)).await
 }
 
@@ -252,6 +262,7 @@ pub async fn get_auth(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({
         "requireIssuedTokens": state.require_issued_tokens.load(std::sync::atomic::Ordering::SeqCst),
         "tenantId": state.identity.tenant_id(),
+        "tokenLifetimeSeconds": state.identity.token_lifetime().as_secs(),
     }))
 }
 

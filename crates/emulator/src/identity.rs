@@ -183,7 +183,8 @@ pub struct TokenResponse {
 pub struct Identity {
     directory: Mutex<Directory>,
     pub(crate) key: Vec<u8>,
-    pub token_lifetime: SignedDuration,
+    /// How long the tokens it issues last (an hour; tests shorten it with `POST /_emulator/auth`).
+    token_lifetime: Mutex<SignedDuration>,
     device_codes: Mutex<HashMap<String, DeviceCode>>,
     pub(crate) revoked_before: Mutex<Option<i64>>,
     /// Refresh tokens and authorization codes of delegated sign-ins ([`crate::user_sign_in`]).
@@ -193,7 +194,7 @@ pub struct Identity {
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The signing key is a secret: never printed.
-        f.debug_struct("Identity").field("token_lifetime", &self.token_lifetime).finish_non_exhaustive()
+        f.debug_struct("Identity").field("token_lifetime", &self.token_lifetime()).finish_non_exhaustive()
     }
 }
 
@@ -203,11 +204,20 @@ impl Identity {
         Self {
             directory: Mutex::new(directory),
             key,
-            token_lifetime: SignedDuration::from_hours(1),
+            token_lifetime: Mutex::new(SignedDuration::from_hours(1)),
             device_codes: Mutex::new(HashMap::new()),
             revoked_before: Mutex::new(None),
             user_sign_ins: crate::user_sign_in::UserSignIns::default(),
         }
+    }
+
+    /// How long the tokens it issues last.
+    pub fn token_lifetime(&self) -> SignedDuration {
+        *self.token_lifetime.lock().expect("token lifetime lock")
+    }
+
+    pub fn set_token_lifetime(&self, lifetime: SignedDuration) {
+        *self.token_lifetime.lock().expect("token lifetime lock") = lifetime;
     }
 
     pub fn tenant_id(&self) -> String {
@@ -250,7 +260,7 @@ impl Identity {
 
     pub(crate) fn issue(&self, app: &RegisteredApp, user: Option<&RegisteredUser>, scopes: &[String], now: Timestamp) -> TokenResponse {
         let tenant = self.tenant_id();
-        let exp = now.as_second() + self.token_lifetime.as_secs();
+        let exp = now.as_second() + self.token_lifetime().as_secs();
         let claims = Claims {
             aud: GRAPH_AUDIENCE.to_owned(),
             iss: format!("https://sts.windows.net/{tenant}/"),
@@ -268,7 +278,7 @@ impl Identity {
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.key))
             .expect("HS256 signing cannot fail");
-        let lifetime = self.token_lifetime.as_secs();
+        let lifetime = self.token_lifetime().as_secs();
         TokenResponse {
             token_type: "Bearer".into(),
             scope: None,

@@ -164,7 +164,7 @@ impl Identity {
                 iss: format!("https://login.microsoftonline.com/{tenant}/v2.0"),
                 iat: now.as_second(),
                 nbf: now.as_second(),
-                exp: now.as_second() + self.token_lifetime.as_secs(),
+                exp: now.as_second() + self.token_lifetime().as_secs(),
                 name: &user.user_principal_name,
                 oid: &user.id,
                 preferred_username: &user.user_principal_name,

@@ -333,15 +333,15 @@ impl GraphSession {
             }
             let probe = GraphClient::new(config.clone()).map_err(|e| cmdlet_call::error_of_client(&e))?;
             let poll = auth::poll_device_code(probe.http(), &pending.challenge, Duration::from_secs(u64::from(wait_seconds.max(1))));
-            let token = self
+            let tokens = self
                 .runtime()?
                 .block_on(cancel.run(poll))
                 .ok_or_else(cmdlet_call::stopped_error)?
                 .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
-            config.credential = Some(Credential::DeviceCodeToken {
-                token,
+            config.credential = Some(Credential::Delegated {
                 client_id: pending.challenge.client_id.clone(),
                 tenant_id: pending.challenge.tenant_id.clone(),
+                tokens,
             });
             let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
             self.connection.write().expect("connection lock").client = Some(client);

@@ -6,6 +6,8 @@
 //! - managed identity: `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` (App Service, Azure Automation), else the instance
 //!   metadata endpoint (`IMDS_ENDPOINT` overrides its address); the caller passes these values in.
 //!
+//! - a user's device code sign-in, whose refresh token renews the access token ([`Credential::Delegated`]).
+//!
 //! Tokens are cached in memory per connection and fetched again five minutes before they expire, or at once after
 //! a 401 ([`TokenProvider::invalidate`]). No secret, assertion or token is ever put in an error or a log.
 
@@ -33,8 +35,20 @@ pub enum Credential {
     /// The endpoints come from the environment of the PowerShell session (IDENTITY_ENDPOINT, IDENTITY_HEADER,
     /// IMDS_ENDPOINT), passed in by the caller.
     ManagedIdentity { client_id: Option<String>, identity_endpoint: Option<String>, identity_header: Option<SecretString>, imds_endpoint: Option<String> },
-    /// A delegated token from a completed device code sign-in; it cannot be refreshed without the user.
-    DeviceCodeToken { token: SecretString, client_id: String, tenant_id: String },
+    /// A user signed in (device code): the tokens the sign-in gave. With a refresh token the connection renews its
+    /// access token by itself, before it expires and after a 401; without one it lasts as long as its token.
+    Delegated { client_id: String, tenant_id: String, tokens: UserTokens },
+}
+
+/// What a delegated sign-in gives: an access token with its expiry, the refresh token (when `offline_access` was
+/// granted) and the scopes asked for.
+#[derive(Clone)]
+pub struct UserTokens {
+    pub access_token: SecretString,
+    pub expires_at: SystemTime,
+    pub refresh_token: Option<SecretString>,
+    /// The scopes requested, as sent (`https://graph.microsoft.com/Presence.ReadWrite offline_access`).
+    pub scope: String,
 }
 
 impl std::fmt::Debug for Credential {
@@ -45,7 +59,7 @@ impl std::fmt::Debug for Credential {
             Self::ClientSecret { .. } => "Credential::ClientSecret",
             Self::ClientCertificate { .. } => "Credential::ClientCertificate",
             Self::ManagedIdentity { .. } => "Credential::ManagedIdentity",
-            Self::DeviceCodeToken { .. } => "Credential::DeviceCodeToken",
+            Self::Delegated { .. } => "Credential::Delegated",
         })
     }
 }
@@ -57,7 +71,7 @@ impl Credential {
             Self::AccessToken(_) => "UserProvidedAccessToken",
             Self::ClientSecret { .. } | Self::ClientCertificate { .. } => "AppOnly",
             Self::ManagedIdentity { .. } => "ManagedIdentity",
-            Self::DeviceCodeToken { .. } => "Delegated",
+            Self::Delegated { .. } => "Delegated",
         }
     }
 
@@ -68,13 +82,13 @@ impl Credential {
             Self::ClientSecret { .. } => "ClientSecret",
             Self::ClientCertificate { .. } => "ClientCertificate",
             Self::ManagedIdentity { .. } => "ManagedIdentity",
-            Self::DeviceCodeToken { .. } => "DeviceCode",
+            Self::Delegated { .. } => "DeviceCode",
         }
     }
 
     pub fn client_id(&self) -> Option<&str> {
         match self {
-            Self::ClientSecret { client_id, .. } | Self::ClientCertificate { client_id, .. } | Self::DeviceCodeToken { client_id, .. } => {
+            Self::ClientSecret { client_id, .. } | Self::ClientCertificate { client_id, .. } | Self::Delegated { client_id, .. } => {
                 Some(client_id)
             }
             Self::ManagedIdentity { client_id, .. } => client_id.as_deref(),
@@ -84,7 +98,7 @@ impl Credential {
 
     pub fn tenant_id(&self) -> Option<&str> {
         match self {
-            Self::ClientSecret { tenant_id, .. } | Self::ClientCertificate { tenant_id, .. } | Self::DeviceCodeToken { tenant_id, .. } => {
+            Self::ClientSecret { tenant_id, .. } | Self::ClientCertificate { tenant_id, .. } | Self::Delegated { tenant_id, .. } => {
                 Some(tenant_id)
             }
             _ => None,
@@ -111,6 +125,8 @@ impl AuthError {
 struct CachedToken {
     token: SecretString,
     expires_at: SystemTime,
+    /// The refresh token the answer carried, if any.
+    refresh_token: Option<SecretString>,
 }
 
 /// Tokens for one connection.
@@ -119,6 +135,8 @@ pub struct TokenProvider {
     /// The sign-in authority (`https://login.microsoftonline.com`, or a custom environment's).
     authority: String,
     cache: Mutex<Option<CachedToken>>,
+    /// A delegated sign-in's refresh token, replaced by the one each refresh answers with.
+    refresh_token: Mutex<Option<SecretString>>,
 }
 
 impl std::fmt::Debug for TokenProvider {
@@ -130,6 +148,8 @@ impl std::fmt::Debug for TokenProvider {
 #[derive(Deserialize)]
 struct TokenReply {
     access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
     #[serde(default)]
     expires_in: Option<serde_json::Value>,
     #[serde(default)]
@@ -149,45 +169,64 @@ fn number(v: &serde_json::Value) -> Option<u64> {
 
 impl TokenProvider {
     pub fn new(credential: Credential, authority: &str) -> Self {
-        Self { credential, authority: authority.trim_end_matches('/').to_owned(), cache: Mutex::new(None) }
+        let (cache, refresh_token) = match &credential {
+            Credential::Delegated { tokens, .. } => (
+                Some(CachedToken { token: tokens.access_token.clone(), expires_at: tokens.expires_at, refresh_token: None }),
+                tokens.refresh_token.clone(),
+            ),
+            _ => (None, None),
+        };
+        Self { credential, authority: authority.trim_end_matches('/').to_owned(), cache: Mutex::new(cache), refresh_token: Mutex::new(refresh_token) }
     }
 
     pub fn credential(&self) -> &Credential {
         &self.credential
     }
 
-    /// Whether a new token can be fetched (not for a token the user supplied).
+    /// Whether a new token can be fetched: not for a token the user supplied, nor for a delegated sign-in without a
+    /// refresh token.
     pub fn can_refresh(&self) -> bool {
-        !matches!(self.credential, Credential::AccessToken(_) | Credential::DeviceCodeToken { .. })
+        match self.credential {
+            Credential::AccessToken(_) => false,
+            Credential::Delegated { .. } => self.refresh_token.lock().expect("refresh token lock").is_some(),
+            _ => true,
+        }
     }
 
     /// The claims of the current token, read without verification (for Get-MgContext's Scopes and Account); `None`
     /// when there is no token yet or it is not a JWT.
     pub fn claims(&self) -> Option<serde_json::Value> {
         let token = match &self.credential {
-            Credential::AccessToken(t) | Credential::DeviceCodeToken { token: t, .. } => t.clone(),
+            Credential::AccessToken(t) => t.clone(),
             _ => self.cache.lock().expect("token cache lock").as_ref()?.token.clone(),
         };
         let payload = token.expose_secret().split('.').nth(1)?.to_owned();
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?).ok()
     }
 
-    /// Forgets the cached token (after a 401).
+    /// Forgets the cached token (after a 401), when a new one can be had.
     pub fn invalidate(&self) {
-        *self.cache.lock().expect("token cache lock") = None;
+        if self.can_refresh() {
+            *self.cache.lock().expect("token cache lock") = None;
+        }
     }
 
     /// A token that is valid for at least [`REFRESH_MARGIN`] more.
     pub async fn token(&self, http: &reqwest::Client) -> Result<SecretString, AuthError> {
-        if let Credential::AccessToken(token) | Credential::DeviceCodeToken { token, .. } = &self.credential {
+        if let Credential::AccessToken(token) = &self.credential {
             return Ok(token.clone());
         }
-        if let Some(cached) = self.cache.lock().expect("token cache lock").clone()
-            && cached.expires_at > SystemTime::now() + REFRESH_MARGIN
+        let cached = self.cache.lock().expect("token cache lock").clone();
+        if let Some(cached) = &cached
+            && (cached.expires_at > SystemTime::now() + REFRESH_MARGIN || !self.can_refresh())
         {
-            return Ok(cached.token);
+            // A delegated token that cannot be renewed is used until the service refuses it.
+            return Ok(cached.token.clone());
         }
         let fresh = self.fetch(http).await?;
+        if let Some(next) = fresh.refresh_token.clone() {
+            *self.refresh_token.lock().expect("refresh token lock") = Some(next);
+        }
         *self.cache.lock().expect("token cache lock") = Some(fresh.clone());
         Ok(fresh.token)
     }
@@ -198,7 +237,26 @@ impl TokenProvider {
 
     async fn fetch(&self, http: &reqwest::Client) -> Result<CachedToken, AuthError> {
         match &self.credential {
-            Credential::AccessToken(_) | Credential::DeviceCodeToken { .. } => unreachable!("handled by token()"),
+            Credential::AccessToken(_) => unreachable!("handled by token()"),
+            Credential::Delegated { tenant_id, client_id, tokens } => {
+                let refresh_token = self.refresh_token.lock().expect("refresh token lock").clone().ok_or_else(|| {
+                    AuthError::new("InteractionRequired", "The sign-in has expired and cannot be renewed without the user. Run Connect-MgGraph again.")
+                })?;
+                let form = [
+                    ("grant_type", "refresh_token"),
+                    ("client_id", client_id.as_str()),
+                    ("refresh_token", refresh_token.expose_secret()),
+                    ("scope", tokens.scope.as_str()),
+                    ("client_info", "1"),
+                ];
+                self.post_form(http, &self.token_endpoint(tenant_id), &form).await.map_err(|e| {
+                    if e.code == "invalid_grant" {
+                        AuthError::new("InteractionRequired", format!("The sign-in can no longer be renewed ({}). Run Connect-MgGraph again.", e.message))
+                    } else {
+                        e
+                    }
+                })
+            }
             Credential::ClientSecret { tenant_id, client_id, secret } => {
                 let form = [
                     ("grant_type", "client_credentials"),
@@ -300,7 +358,7 @@ fn token_of(text: &str, from: &str) -> Result<CachedToken, AuthError> {
     let expires_on = reply.expires_on.as_ref().and_then(number).and_then(|on| UNIX_EPOCH.checked_add(Duration::from_secs(on)));
     let expires_in = reply.expires_in.as_ref().and_then(number).and_then(|seconds| now.checked_add(Duration::from_secs(seconds)));
     let expires_at = expires_on.or(expires_in).unwrap_or(now + Duration::from_secs(3600));
-    Ok(CachedToken { token: SecretString::from(reply.access_token), expires_at })
+    Ok(CachedToken { token: SecretString::from(reply.access_token), expires_at, refresh_token: reply.refresh_token.map(SecretString::from) })
 }
 
 /// The client assertion of the certificate flow: RS256, `x5t` = base64url(SHA-1(certificate)), for `audience`.
@@ -329,6 +387,8 @@ pub struct DeviceCodeChallenge {
     /// What to show the user (where to go, which code to enter).
     pub message: String,
     pub user_code: String,
+    /// The scopes asked for, as sent.
+    scope: String,
     device_code: SecretString,
     interval: Duration,
     expires_at: SystemTime,
@@ -362,12 +422,14 @@ pub async fn start_device_code(
         .map(|s| if s.contains("://") { s.clone() } else { format!("https://graph.microsoft.com/{s}") })
         .collect();
     scope.push("offline_access".into());
+    let scope = scope.join(" ");
     let url = format!("{authority}/{tenant_id}/oauth2/v2.0/devicecode");
-    let text = post_form_text(http, &url, &[("client_id", client_id), ("scope", &scope.join(" "))]).await?;
+    let text = post_form_text(http, &url, &[("client_id", client_id), ("scope", &scope)]).await?;
     let reply: DeviceCodeReply = serde_json::from_str(&text).map_err(|_| AuthError::new("AuthenticationFailed", "The device code answer could not be read."))?;
     Ok(DeviceCodeChallenge {
         message: reply.message,
         user_code: reply.user_code,
+        scope,
         device_code: SecretString::from(reply.device_code),
         interval: Duration::from_secs(reply.interval.unwrap_or(5).max(1)),
         expires_at: SystemTime::now()
@@ -380,7 +442,7 @@ pub async fn start_device_code(
 }
 
 /// Polls the token endpoint until the user completes the sign-in, the code expires, or `give_up_after` passes.
-pub async fn poll_device_code(http: &reqwest::Client, challenge: &DeviceCodeChallenge, give_up_after: Duration) -> Result<SecretString, AuthError> {
+pub async fn poll_device_code(http: &reqwest::Client, challenge: &DeviceCodeChallenge, give_up_after: Duration) -> Result<UserTokens, AuthError> {
     let deadline = SystemTime::now().checked_add(give_up_after).map_or(challenge.expires_at, |limit| std::cmp::min(challenge.expires_at, limit));
     let mut interval = challenge.interval;
     loop {
@@ -388,9 +450,17 @@ pub async fn poll_device_code(http: &reqwest::Client, challenge: &DeviceCodeChal
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
             ("client_id", challenge.client_id.as_str()),
             ("device_code", challenge.device_code.expose_secret()),
+            ("client_info", "1"),
         ];
         match post_form_text(http, &challenge.token_endpoint, &form).await.and_then(|text| token_of(&text, "the token endpoint")) {
-            Ok(token) => return Ok(token.token),
+            Ok(token) => {
+                return Ok(UserTokens {
+                    access_token: token.token,
+                    expires_at: token.expires_at,
+                    refresh_token: token.refresh_token,
+                    scope: challenge.scope.clone(),
+                });
+            }
             Err(e) if e.code == "authorization_pending" => {}
             Err(e) if e.code == "slow_down" => interval = interval.saturating_add(Duration::from_secs(5)),
             Err(e) => return Err(e),
