@@ -50,7 +50,8 @@ function Get-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -129,7 +130,8 @@ function Update-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -178,7 +180,8 @@ function Remove-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -252,7 +255,8 @@ function Set-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -312,7 +316,8 @@ function Clear-MgUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -382,7 +387,8 @@ function Set-MgUserPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -428,7 +434,8 @@ function Clear-MgUserPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -488,7 +495,8 @@ function Set-MgUserPresenceStatusMessage {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -552,7 +560,8 @@ function Set-MgUserPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -616,7 +625,8 @@ function Set-MgUserPresenceManualLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceManualLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgUserPresenceManualLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -662,7 +672,8 @@ function Clear-MgUserPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -708,7 +719,8 @@ function Clear-MgUserPresenceLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresenceLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgUserPresenceLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -786,7 +798,8 @@ function Get-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -829,7 +842,8 @@ function Get-MgCommunicationPresenceCount {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgCommunicationPresenceCount', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgCommunicationPresenceCount', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -875,7 +889,8 @@ function Get-MgCommunicationPresenceByUserId {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgCommunicationPresenceByUserId', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgCommunicationPresenceByUserId', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -938,7 +953,8 @@ function New-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('New-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('New-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1017,7 +1033,8 @@ function Update-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1066,7 +1083,8 @@ function Remove-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1140,7 +1158,8 @@ function Set-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1200,7 +1219,8 @@ function Clear-MgCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1270,7 +1290,8 @@ function Set-MgCommunicationPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1316,7 +1337,8 @@ function Clear-MgCommunicationPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1376,7 +1398,8 @@ function Set-MgCommunicationPresenceStatusMessage {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1440,7 +1463,8 @@ function Set-MgCommunicationPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1504,7 +1528,8 @@ function Set-MgCommunicationPresenceManualLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceManualLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgCommunicationPresenceManualLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1550,7 +1575,8 @@ function Clear-MgCommunicationPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1596,7 +1622,8 @@ function Clear-MgCommunicationPresenceLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresenceLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgCommunicationPresenceLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1647,7 +1674,8 @@ function Get-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1726,7 +1754,8 @@ function Update-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1775,7 +1804,8 @@ function Remove-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1849,7 +1879,8 @@ function Set-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1909,7 +1940,8 @@ function Clear-MgBetaUserPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -1979,7 +2011,8 @@ function Set-MgBetaUserPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2025,7 +2058,8 @@ function Clear-MgBetaUserPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2085,7 +2119,8 @@ function Set-MgBetaUserPresenceStatusMessage {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2149,7 +2184,8 @@ function Set-MgBetaUserPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2213,7 +2249,8 @@ function Set-MgBetaUserPresenceManualLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceManualLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaUserPresenceManualLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2259,7 +2296,8 @@ function Clear-MgBetaUserPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2305,7 +2343,8 @@ function Clear-MgBetaUserPresenceLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresenceLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaUserPresenceLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2383,7 +2422,8 @@ function Get-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2426,7 +2466,8 @@ function Get-MgBetaCommunicationPresenceCount {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaCommunicationPresenceCount', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaCommunicationPresenceCount', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2472,7 +2513,8 @@ function Get-MgBetaCommunicationPresenceByUserId {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaCommunicationPresenceByUserId', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Get-MgBetaCommunicationPresenceByUserId', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2535,7 +2577,8 @@ function New-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('New-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('New-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2614,7 +2657,8 @@ function Update-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Update-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2663,7 +2707,8 @@ function Remove-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Remove-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2737,7 +2782,8 @@ function Set-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2797,7 +2843,8 @@ function Clear-MgBetaCommunicationPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2867,7 +2914,8 @@ function Set-MgBetaCommunicationPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2913,7 +2961,8 @@ function Clear-MgBetaCommunicationPresenceUserPreferredPresence {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresenceUserPreferredPresence', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -2973,7 +3022,8 @@ function Set-MgBetaCommunicationPresenceStatusMessage {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceStatusMessage', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -3037,7 +3087,8 @@ function Set-MgBetaCommunicationPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -3101,7 +3152,8 @@ function Set-MgBetaCommunicationPresenceManualLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceManualLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Set-MgBetaCommunicationPresenceManualLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -3147,7 +3199,8 @@ function Clear-MgBetaCommunicationPresenceAutomaticLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresenceAutomaticLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 
@@ -3193,7 +3246,8 @@ function Clear-MgBetaCommunicationPresenceLocation {
         [string] $ResponseHeadersVariable
     )
     process {
-        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresenceLocation', $PSCmdlet.ParameterSetName)) @PSBoundParameters
+        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)
+        & ([MgPresence.Runtime.VariantCmdlets]::Get('Clear-MgBetaCommunicationPresenceLocation', $PSCmdlet.ParameterSetName)) @arguments
     }
 }
 

@@ -148,7 +148,12 @@ async fn a_delegated_sign_in_renews_itself_before_expiry_and_after_a_401() {
     let tokens = poll_device_code(&http, &challenge, Duration::from_secs(5)).await.unwrap();
     assert!(tokens.refresh_token.is_some(), "offline_access is asked for, so a refresh token comes back");
     let mut config = GraphClientConfig::new(Cloud::custom("Emulator", &emulator.url, &emulator.url).unwrap());
-    config.credential = Some(Credential::Delegated { client_id: DEMO_APP_ID.to_owned(), tenant_id: tenant, tokens });
+    config.credential = Some(Credential::Delegated {
+        client_id: DEMO_APP_ID.to_owned(),
+        tenant_id: tenant,
+        tokens,
+        flow: mgpresence_graph::auth::DelegatedFlow::DeviceCode,
+    });
     let client = GraphClient::new(config).unwrap();
     let token_id = |client: &GraphClient| client.tokens().unwrap().claims().unwrap()["uti"].as_str().unwrap().to_owned();
     let me = |client: &GraphClient| {

@@ -6,7 +6,7 @@
 
 use interoptopus::ffi;
 use mgpresence_emulator::{BackgroundEmulator, EmulatorConfig};
-use mgpresence_ffi::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError, SessionHandle};
+use mgpresence_ffi::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, UserSignInRequest, UserSignInStart, EnvironmentRequest, FfiError, SessionHandle};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -17,14 +17,14 @@ type Invoke = unsafe extern "C-unwind" fn(SessionHandle, CmdletCall) -> ffi::Res
 type Describe = unsafe extern "C-unwind" fn(SessionHandle, CmdletCall) -> ffi::Result<CallDescription, FfiError>;
 type Connect = unsafe extern "C-unwind" fn(SessionHandle, ConnectRequest) -> ffi::Result<CallError, FfiError>;
 type AddEnvironment = unsafe extern "C-unwind" fn(SessionHandle, EnvironmentRequest) -> ffi::Result<CallError, FfiError>;
-type BeginDeviceCode = unsafe extern "C-unwind" fn(SessionHandle, DeviceCodeRequest) -> ffi::Result<DeviceCodeStart, FfiError>;
+type BeginDeviceCode = unsafe extern "C-unwind" fn(SessionHandle, UserSignInRequest) -> ffi::Result<UserSignInStart, FfiError>;
 type InvokeBulk = unsafe extern "C-unwind" fn(SessionHandle, BulkCall) -> ffi::Result<BulkResult, FfiError>;
 type SessionText = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<ffi::String, FfiError>;
 type SessionError = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<CallError, FfiError>;
 type SessionNumber = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<u32, FfiError>;
 type SessionFlag = unsafe extern "C-unwind" fn(SessionHandle) -> ffi::Result<u8, FfiError>;
 type CancelCall = unsafe extern "C-unwind" fn(SessionHandle, u64) -> ffi::Result<u8, FfiError>;
-type FinishDeviceCode = unsafe extern "C-unwind" fn(SessionHandle, u32, u64) -> ffi::Result<CallError, FfiError>;
+type FinishUserSignIn = unsafe extern "C-unwind" fn(SessionHandle, u32, u64) -> ffi::Result<CallError, FfiError>;
 type SetRequestContext = unsafe extern "C-unwind" fn(SessionHandle, u32, u32, u32) -> ffi::Result<CallError, FfiError>;
 type LiveSessions = unsafe extern "C-unwind" fn() -> ffi::Result<u64, FfiError>;
 type StringCreate = unsafe extern "C-unwind" fn(*const u8, u64, *mut ffi::String) -> i64;
@@ -245,9 +245,9 @@ fn every_session_function_refuses_a_zero_made_up_or_destroyed_handle() {
         ));
         assert_invalid_handle!(symbol::<BeginDeviceCode>("graph_session_begin_device_code")(
             bad,
-            DeviceCodeRequest { environment: text(""), client_id: text("c"), tenant_id: text("t"), scopes: text("User.Read"), timeout_seconds: 1 }
+            UserSignInRequest { environment: text(""), client_id: text("c"), tenant_id: text("t"), scopes: text("User.Read"), timeout_seconds: 1 }
         ));
-        assert_invalid_handle!(symbol::<FinishDeviceCode>("graph_session_finish_device_code")(bad, 1, 0));
+        assert_invalid_handle!(symbol::<FinishUserSignIn>("graph_session_finish_user_sign_in")(bad, 1, 0));
         assert_invalid_handle!(symbol::<InvokeBulk>("graph_session_invoke_bulk")(bad, bulk_call(text("SetPresence"), text("{}"), text("[]"))));
         assert_invalid_handle!(symbol::<SessionNumber>("graph_session_bulk_progress")(bad));
         assert_invalid_handle!(symbol::<SessionFlag>("graph_session_cancel_bulk")(bad));
@@ -297,7 +297,7 @@ fn text_that_is_not_utf8_is_refused_naming_the_argument_and_never_echoing_it() {
     let started = ok(unsafe {
         symbol::<BeginDeviceCode>("graph_session_begin_device_code")(
             session,
-            DeviceCodeRequest { environment: text(""), client_id: text("c"), tenant_id: text("t"), scopes: raw_bytes(b"\xc0\xaf"), timeout_seconds: 1 },
+            UserSignInRequest { environment: text(""), client_id: text("c"), tenant_id: text("t"), scopes: raw_bytes(b"\xc0\xaf"), timeout_seconds: 1 },
         )
     });
     assert!(started.error.message.as_str().contains("scopes"));

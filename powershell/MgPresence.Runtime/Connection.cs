@@ -17,8 +17,8 @@ namespace MgPresence.Runtime
         /// <summary>The client id Microsoft Graph PowerShell signs users in with when -ClientId is not given.</summary>
         public const string DefaultDelegatedClientId = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
-        /// <summary>How long a device code sign-in waits for the user (Microsoft's authentication timeout).</summary>
-        public const uint DeviceCodeWaitSeconds = 120;
+        /// <summary>How long a sign-in (device code or browser) waits for the user (Microsoft's authentication timeout).</summary>
+        public const uint SignInWaitSeconds = 120;
 
         public static void Connect(PSCmdlet cmdlet, IDictionary bound)
         {
@@ -65,24 +65,44 @@ namespace MgPresence.Runtime
             cmdlet.WriteObject("NOTE: You can use the -NoWelcome parameter to suppress this message.");
         }
 
-        /// <summary>Delegated sign-in with a device code: the message goes to the host, then the engine waits for the user.</summary>
+        /// <summary>
+        /// Delegated sign-in, as Microsoft's module does it: through the browser where one can be opened (authorization
+        /// code with PKCE, the browser sent back to a loopback port), otherwise, or with -UseDeviceCode, with a device
+        /// code whose message goes to the host. Then the engine waits for the user.
+        /// </summary>
         private static void ConnectDelegated(PSCmdlet cmdlet, IDictionary bound)
         {
             var scopes = bound["Scopes"] is string[] list ? string.Join(" ", list) : "";
             var clientId = Text(bound, "ClientId");
+            clientId = clientId.Length > 0 ? clientId : DefaultDelegatedClientId;
             var tenantId = Text(bound, "TenantId");
+            tenantId = tenantId.Length > 0 ? tenantId : "common";
             var timeout = bound["ClientTimeout"] is double seconds && seconds > 0 ? (uint)Math.Min(seconds, uint.MaxValue) : 0u;
-            var (message, error) = Engine.BeginDeviceCode(
-                Text(bound, "Environment"), clientId.Length > 0 ? clientId : DefaultDelegatedClientId, tenantId.Length > 0 ? tenantId : "common", scopes, timeout);
-            if (error is not null)
+            var environment = Text(bound, "Environment");
+            var useDeviceCode = bound["UseDeviceCode"] is SwitchParameter s && s.IsPresent;
+            var signedInWithBrowser = false;
+            if (!useDeviceCode && BrowserLauncher.CanOpen())
             {
-                cmdlet.ThrowTerminatingError(ErrorRecords.From(error, () => null));
-                return;
+                var (url, browserError) = Engine.BeginBrowserSignIn(environment, clientId, tenantId, scopes, timeout);
+                if (browserError is not null)
+                {
+                    cmdlet.ThrowTerminatingError(ErrorRecords.From(browserError, () => null));
+                    return;
+                }
+                if (BrowserLauncher.TryOpen(url, out var problem))
+                {
+                    // As Azure CLI says it: the address too, in case the browser opened somewhere the user does not look.
+                    cmdlet.Host.UI.WriteLine($"A web browser has been opened at {url}. Please continue the sign-in in the web browser.");
+                    signedInWithBrowser = true;
+                }
+                else
+                {
+                    cmdlet.WriteWarning($"The browser could not be opened ({problem}); signing in with a device code instead.");
+                }
             }
-            // Shown on the host, as Microsoft's module does, so it reaches the user even when output is captured.
-            cmdlet.Host.UI.WriteLine(message);
+            if (!signedInWithBrowser && !BeginDeviceCode(cmdlet, environment, clientId, tenantId, scopes, timeout)) return;
             // Watched, so Ctrl+C stops the wait for the user inside the engine.
-            var finished = CallWatcher.Watched(cmdlet, callId => Engine.FinishDeviceCode(DeviceCodeWaitSeconds, callId));
+            var finished = CallWatcher.Watched(cmdlet, callId => Engine.FinishUserSignIn(SignInWaitSeconds, callId));
             if (finished?.Category == nameof(ErrorCategory.OperationStopped)) throw new PipelineStoppedException();
             if (finished is not null)
             {
@@ -90,6 +110,20 @@ namespace MgPresence.Runtime
                 return;
             }
             if (!bound.Contains("NoWelcome")) cmdlet.WriteObject("Welcome to Microsoft Graph!");
+        }
+
+        /// <summary>Starts a device code sign-in and shows its message on the host; false when it could not start.</summary>
+        private static bool BeginDeviceCode(PSCmdlet cmdlet, string environment, string clientId, string tenantId, string scopes, uint timeout)
+        {
+            var (message, error) = Engine.BeginDeviceCode(environment, clientId, tenantId, scopes, timeout);
+            if (error is not null)
+            {
+                cmdlet.ThrowTerminatingError(ErrorRecords.From(error, () => null));
+                return false;
+            }
+            // Shown on the host, as Microsoft's module does, so it reaches the user even when output is captured.
+            cmdlet.Host.UI.WriteLine(message);
+            return true;
         }
 
         private static string Text(IDictionary bound, string name) => bound[name]?.ToString() ?? "";

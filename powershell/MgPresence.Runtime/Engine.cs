@@ -200,24 +200,34 @@ namespace MgPresence.Runtime
         /// <summary>Starts a device code sign-in; returns the message for the user, or the error.</summary>
         public static (string Message, CallFailure? Error) BeginDeviceCode(string environment, string clientId, string tenantId, string scopes, uint timeoutSeconds)
         {
-            using var start = Guarded(() => graph_session_begin_device_code(Session, new DeviceCodeRequest
+            using var start = Guarded(() => graph_session_begin_device_code(Session, SignInRequest(environment, clientId, tenantId, scopes, timeoutSeconds)).AsOk());
+            return (start.message.String, Failure(start.error));
+        }
+
+        /// <summary>Starts a browser sign-in; returns the address to open in the browser, or the error.</summary>
+        public static (string Url, CallFailure? Error) BeginBrowserSignIn(string environment, string clientId, string tenantId, string scopes, uint timeoutSeconds)
+        {
+            using var start = Guarded(() => graph_session_begin_browser_sign_in(Session, SignInRequest(environment, clientId, tenantId, scopes, timeoutSeconds)).AsOk());
+            return (start.message.String, Failure(start.error));
+        }
+
+        private static UserSignInRequest SignInRequest(string environment, string clientId, string tenantId, string scopes, uint timeoutSeconds) =>
+            new()
             {
                 environment = environment.Utf8(),
                 client_id = clientId.Utf8(),
                 tenant_id = tenantId.Utf8(),
                 scopes = scopes.Utf8(),
                 timeout_seconds = timeoutSeconds,
-            }).AsOk());
-            return (start.message.String, Failure(start.error));
-        }
+            };
 
         /// <summary>
-        /// Waits for the user to complete the device code sign-in, then connects. A call id (not 0, from
+        /// Waits for the user to complete the sign-in begun (device code or browser), then connects. A call id (not 0, from
         /// <see cref="CallWatcher.Begin"/>) lets Ctrl+C stop the wait; the failure is then OperationStopped.
         /// </summary>
-        public static CallFailure? FinishDeviceCode(uint waitSeconds, ulong callId = 0)
+        public static CallFailure? FinishUserSignIn(uint waitSeconds, ulong callId = 0)
         {
-            using var error = Guarded(() => graph_session_finish_device_code(Session, waitSeconds, callId).AsOk());
+            using var error = Guarded(() => graph_session_finish_user_sign_in(Session, waitSeconds, callId).AsOk());
             return Failure(error);
         }
 

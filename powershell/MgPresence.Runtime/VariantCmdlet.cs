@@ -48,6 +48,43 @@ namespace MgPresence.Runtime
     {
         private static readonly ConcurrentDictionary<string, CmdletInfo> Infos = new(StringComparer.OrdinalIgnoreCase);
 
+        /// <summary>
+        /// The arguments a generated function hands its variant: the parameters bound to the function, and the
+        /// caller's preferences as the common parameters that carry them, unless given. The variant runs in the module's
+        /// scope, which does not see a preference variable a script set in its own scope (`$ErrorActionPreference =
+        /// 'Stop'` in a script), while a cmdlet the script calls does see it; so the function reads them where the
+        /// caller is (<see cref="PSCmdlet.SessionState"/> of the function is the caller's) and passes them on.
+        /// </summary>
+        public static Hashtable Arguments(PSCmdlet function, IDictionary bound)
+        {
+            var arguments = new Hashtable(bound.Count + 6, StringComparer.OrdinalIgnoreCase);
+            foreach (DictionaryEntry entry in bound) arguments[entry.Key] = entry.Value;
+            var caller = function.SessionState.PSVariable;
+            T? Preference<T>(string variable) where T : struct =>
+                caller.GetValue(variable) is { } value && LanguagePrimitives.TryConvertTo<T>(value, out var converted) ? converted : null;
+            void Carry(string parameter, string variable)
+            {
+                if (!arguments.ContainsKey(parameter) && Preference<ActionPreference>(variable) is { } preference) arguments[parameter] = preference;
+            }
+            Carry("ErrorAction", "ErrorActionPreference");
+            Carry("WarningAction", "WarningPreference");
+            Carry("InformationAction", "InformationPreference");
+            static bool Shown(ActionPreference? p) => p is { } value && value != ActionPreference.SilentlyContinue && value != ActionPreference.Ignore;
+            if (!arguments.ContainsKey("Verbose") && Shown(Preference<ActionPreference>("VerbosePreference"))) arguments["Verbose"] = SwitchParameter.Present;
+            if (!arguments.ContainsKey("Debug") && Shown(Preference<ActionPreference>("DebugPreference"))) arguments["Debug"] = SwitchParameter.Present;
+            if (function.MyInvocation.MyCommand.Parameters.ContainsKey("WhatIf"))
+            {
+                if (!arguments.ContainsKey("WhatIf") && Preference<SwitchParameter>("WhatIfPreference") is { IsPresent: true }) arguments["WhatIf"] = SwitchParameter.Present;
+                // Every variant is of ConfirmImpact Medium: Low or Medium asks, None never does.
+                if (!arguments.ContainsKey("Confirm") && Preference<ConfirmImpact>("ConfirmPreference") is { } confirm)
+                {
+                    if (confirm == ConfirmImpact.None) arguments["Confirm"] = new SwitchParameter(false);
+                    else if (confirm <= ConfirmImpact.Medium) arguments["Confirm"] = SwitchParameter.Present;
+                }
+            }
+            return arguments;
+        }
+
         /// <summary>The variant cmdlet of a cmdlet's parameter set.</summary>
         public static CmdletInfo Get(string command, string parameterSet)
         {

@@ -190,6 +190,19 @@ Describe 'Error records' {
         $errors[0].TargetObject.InputObject.UserId | Should -BeExactly 'no-session-user'
     }
 
+    It 'honours the preferences a script sets in its own scope, as a cmdlet it calls does' {
+        $stopped = & {
+            $ErrorActionPreference = 'Stop'
+            try { Clear-MgUserPresence -UserId 'no-session-user' -SessionId $appId; 'not stopped' } catch { $_.FullyQualifiedErrorId }
+        }
+        $stopped | Should -BeExactly 'NotFound,Microsoft.Graph.PowerShell.Cmdlets.ClearMgUserPresence_ClearExpanded'
+        $quiet = & { $ErrorActionPreference = 'SilentlyContinue'; Clear-MgUserPresence -UserId 'no-session-user' -SessionId $appId 2>&1 }
+        @($quiet) | Should -HaveCount 0
+        Clear-EmulatorRequest
+        & { $WhatIfPreference = $true; Set-MgUserPresence -UserId $userId -SessionId $appId -Availability Away -Activity Away } 6>&1 | Out-Null
+        @(Get-EmulatorRequest) | Should -HaveCount 0 -Because "the script's own `$WhatIfPreference is seen"
+    }
+
     It 'shows the variant and the service''s message in ConciseView' {
         $child = Start-ChildPowerShell "Import-Module '$ModulePath'; `$null = Add-MgEnvironment -Name E -GraphEndpoint '$EmulatorUrl' -AzureADEndpoint '$EmulatorUrl'; Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', 't').SecurePassword) -Environment E -NoWelcome; `$ErrorView = 'ConciseView'; Set-MgUserPresence -UserId u -SessionId s -Availability Available -Activity Busy 2>&1 | Out-String -Width 300"
         $text = $child.StandardOutput.ReadToEnd() -replace '\s+', ' '

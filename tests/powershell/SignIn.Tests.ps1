@@ -205,6 +205,39 @@ Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$te
         }
     }
 
+    It 'a user signs in through the browser (-Scopes), which the emulator''s /authorize sends back with a code' {
+        # The browser BROWSER names: here a PowerShell that follows the sign-in address and its redirect, as a browser
+        # whose user is already signed in would.
+        $browser = Join-Path $TestDrive 'browser.ps1'
+        Set-Content -Path $browser -Value 'param($Url) $http = [System.Net.Http.HttpClient]::new(); $null = $http.GetAsync($Url).GetAwaiter().GetResult()'
+        Invoke-EmulatorControl '/_emulator/authorize/user' '{"userId":"adele.vance@contoso.example"}' | Out-Null
+        $env:BROWSER = "$(Get-ChildPowerShellProgram) -NoProfile -NonInteractive -File $browser %s"
+        try {
+            Connect-MgGraph -Scopes Presence.ReadWrite -ClientId $demoAppId -TenantId $tenantId -Environment Emulator -NoWelcome
+        } finally {
+            Remove-Item Env:BROWSER
+        }
+        $context = Get-MgContext
+        "$($context.AuthType) $($context.TokenCredentialType) $($context.Account)" | Should -BeExactly 'Delegated InteractiveBrowser adele.vance@contoso.example'
+        Set-MgUserPresence -UserId '00000000-0000-0000-0000-0000000000a1' -SessionId $appId -Availability Busy -Activity InACall -PassThru | Should -BeTrue
+        (Get-MgUserPresence -UserId '00000000-0000-0000-0000-0000000000a1').Availability | Should -BeExactly 'Busy'
+    }
+
+    It 'without a browser to open, -Scopes signs in with a device code, as Microsoft''s module does' {
+        $child = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$ModulePath'
+`$null = Add-MgEnvironment -Name Emulator -GraphEndpoint '$EmulatorUrl' -AzureADEndpoint '$EmulatorUrl'
+Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$tenantId' -Environment Emulator -NoWelcome -ClientTimeout 10
+"@
+        $process = Start-ChildPowerShell $child -Environment @{ BROWSER = $null; DISPLAY = $null; WAYLAND_DISPLAY = $null } -RedirectError
+        try {
+            $process.StandardOutput.ReadLine() | Should -BeLikeExactly '*enter the code*'
+        } finally {
+            if (-not $process.HasExited) { $process.Kill($true) }
+        }
+    }
+
     It 'a token without the needed permission gets 403 as an error record' {
         Register-EmulatorApp -ClientId 'reader-app' -Roles 'Presence.Read.All' -Secrets 'reader-secret'
         $reader = [pscredential]::new('reader-app', [System.Net.NetworkCredential]::new('', 'reader-secret').SecurePassword)

@@ -104,7 +104,8 @@ fn render_function(out: &mut String, cmdlet: &Cmdlet) {
     writeln!(out, "    )").unwrap();
     writeln!(out, "    process {{").unwrap();
     // The binary cmdlet of the parameter set does the work, as in Microsoft's proxy functions (crate::variants).
-    writeln!(out, "        & ([MgPresence.Runtime.VariantCmdlets]::Get({}, $PSCmdlet.ParameterSetName)) @PSBoundParameters", quote(&name)).unwrap();
+    writeln!(out, "        $arguments = [MgPresence.Runtime.VariantCmdlets]::Arguments($PSCmdlet, $PSBoundParameters)").unwrap();
+    writeln!(out, "        & ([MgPresence.Runtime.VariantCmdlets]::Get({}, $PSCmdlet.ParameterSetName)) @arguments", quote(&name)).unwrap();
     writeln!(out, "    }}").unwrap();
     writeln!(out, "}}\n").unwrap();
 }

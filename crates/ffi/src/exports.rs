@@ -7,7 +7,7 @@ use crate::guard::ffi_guard;
 use crate::handles;
 use crate::session::GraphSession;
 use crate::types::{
-    BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart,
+    BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, UserSignInRequest, UserSignInStart,
     EnvironmentRequest, FfiError, Refusal, SessionHandle,
 };
 use interoptopus::ffi;
@@ -50,15 +50,22 @@ pub fn graph_session_connect(session: SessionHandle, request: ConnectRequest) ->
 
 /// Starts a delegated device code sign-in; the message says where the user goes and which code to enter.
 #[ffi]
-pub fn graph_session_begin_device_code(session: SessionHandle, request: DeviceCodeRequest) -> ffi::Result<DeviceCodeStart, FfiError> {
+pub fn graph_session_begin_device_code(session: SessionHandle, request: UserSignInRequest) -> ffi::Result<UserSignInStart, FfiError> {
     with_checked(session, &request, |s| s.begin_device_code(&request))
 }
 
-/// Waits (at most `wait_seconds`) for the user to complete the device code sign-in, then connects; `call_id` (not 0)
-/// lets `graph_session_cancel_call` stop the wait.
+/// Starts a delegated sign-in through the browser (authorization code with PKCE, answered on a loopback port); the
+/// message is the address the caller opens in the browser.
 #[ffi]
-pub fn graph_session_finish_device_code(session: SessionHandle, wait_seconds: u32, call_id: u64) -> ffi::Result<CallError, FfiError> {
-    with_session(session, |s| s.finish_device_code(wait_seconds, call_id))
+pub fn graph_session_begin_browser_sign_in(session: SessionHandle, request: UserSignInRequest) -> ffi::Result<UserSignInStart, FfiError> {
+    with_checked(session, &request, |s| s.begin_browser_sign_in(&request))
+}
+
+/// Waits (at most `wait_seconds`) for the user to complete the sign-in begun (device code or browser), then
+/// connects; `call_id` (not 0) lets `graph_session_cancel_call` stop the wait.
+#[ffi]
+pub fn graph_session_finish_user_sign_in(session: SessionHandle, wait_seconds: u32, call_id: u64) -> ffi::Result<CallError, FfiError> {
+    with_session(session, |s| s.finish_user_sign_in(wait_seconds, call_id))
 }
 
 /// Runs a bulk call through `$batch` and returns an outcome per item. Blocks until done or cancelled.

@@ -21,7 +21,7 @@ use interoptopus::inventory::RustInventory;
 use interoptopus::{builtins_string, ffi, function, guard as api_guard};
 
 pub use session::GraphSession;
-pub use types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, FfiError, SessionHandle};
+pub use types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, UserSignInRequest, UserSignInStart, EnvironmentRequest, FfiError, SessionHandle};
 
 /// The library version.
 #[ffi]
@@ -64,7 +64,8 @@ pub fn inventory() -> RustInventory {
         .register(function!(exports::graph_session_destroy))
         .register(function!(exports::graph_session_connect))
         .register(function!(exports::graph_session_begin_device_code))
-        .register(function!(exports::graph_session_finish_device_code))
+        .register(function!(exports::graph_session_begin_browser_sign_in))
+        .register(function!(exports::graph_session_finish_user_sign_in))
         .register(function!(exports::graph_session_invoke_bulk))
         .register(function!(exports::graph_session_bulk_progress))
         .register(function!(exports::graph_session_cancel_bulk))

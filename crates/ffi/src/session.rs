@@ -2,8 +2,9 @@
 //! `GraphSession.Instance`. It holds the connection (cloud and token), the custom environments, and the tokio
 //! runtime that drives HTTP, created on first use so that importing the module costs nothing.
 
-use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, DeviceCodeRequest, DeviceCodeStart, EnvironmentRequest, Refusal};
-use mgpresence_graph::auth::{self, DeviceCodeChallenge};
+use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, UserSignInRequest, UserSignInStart, EnvironmentRequest, Refusal};
+use mgpresence_graph::auth::{self, DelegatedFlow, DeviceCodeChallenge};
+use mgpresence_graph::browser_sign_in::{self, BrowserSignIn};
 use interoptopus::ffi;
 use mgpresence_catalog::binding::{self, CmdletError, ErrorCategory};
 use mgpresence_catalog::bulk::BulkAction;
@@ -23,8 +24,14 @@ struct Connection {
 }
 
 /// A device code sign-in between its start and its end.
-struct PendingDeviceCode {
-    challenge: DeviceCodeChallenge,
+/// A user sign-in waiting for the user.
+enum PendingSignIn {
+    DeviceCode(DeviceCodeChallenge),
+    Browser(BrowserSignIn),
+}
+
+struct PendingUserSignIn {
+    sign_in: PendingSignIn,
     cloud: Cloud,
     timeout: Option<Duration>,
 }
@@ -33,7 +40,7 @@ struct PendingDeviceCode {
 pub struct GraphSession {
     connection: RwLock<Connection>,
     runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
-    device_code: std::sync::Mutex<Option<PendingDeviceCode>>,
+    user_sign_in: std::sync::Mutex<Option<PendingUserSignIn>>,
     /// Set-MgRequestContext's retry settings, for this and later connections.
     retry: RwLock<mgpresence_graph::RetryPolicy>,
     /// The bulk run in progress: its cancel flag and progress counter.
@@ -259,7 +266,7 @@ impl GraphSession {
 impl GraphSession {
     /// A session that is not connected yet. Cheap: nothing starts until the first call.
     pub fn new() -> Self {
-        Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), device_code: std::sync::Mutex::new(None), bulk: std::sync::Mutex::new(None), retry: RwLock::new(Default::default()), calls: std::sync::Mutex::new(Vec::new()) }
+        Self { connection: RwLock::new(Connection::default()), runtime: OnceLock::new(), user_sign_in: std::sync::Mutex::new(None), bulk: std::sync::Mutex::new(None), retry: RwLock::new(Default::default()), calls: std::sync::Mutex::new(Vec::new()) }
     }
 
     /// Connects with an access token to an environment (Global when empty). Returns the error, if any.
@@ -286,7 +293,34 @@ impl GraphSession {
     }
 
     /// Starts a delegated device code sign-in; the message says where the user goes and which code to enter.
-    pub fn begin_device_code(&self, request: &DeviceCodeRequest) -> DeviceCodeStart {
+    pub fn begin_device_code(&self, request: &UserSignInRequest) -> UserSignInStart {
+        self.begin_user_sign_in(request, |session, http, cloud, scopes| {
+            let challenge = session
+                .runtime()?
+                .block_on(auth::start_device_code(http.http(), cloud.azure_ad_endpoint.as_str(), request.tenant_id.as_str(), request.client_id.as_str(), scopes))
+                .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
+            let message = challenge.message.clone();
+            Ok((PendingSignIn::DeviceCode(challenge), message))
+        })
+    }
+
+    /// Starts a browser sign-in: listens on a loopback port and answers the address to open in the browser.
+    pub fn begin_browser_sign_in(&self, request: &UserSignInRequest) -> UserSignInStart {
+        self.begin_user_sign_in(request, |_, _, cloud, scopes| {
+            let sign_in = browser_sign_in::start(cloud.azure_ad_endpoint.as_str(), request.tenant_id.as_str(), request.client_id.as_str(), scopes)
+                .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
+            let url = sign_in.url.clone();
+            Ok((PendingSignIn::Browser(sign_in), url))
+        })
+    }
+
+    /// What both sign-ins share: the environment, the scopes (User.Read when none), the client for the identity
+    /// provider; `start` begins the sign-in and says what to give the caller.
+    fn begin_user_sign_in(
+        &self,
+        request: &UserSignInRequest,
+        start: impl FnOnce(&Self, &GraphClient, &Cloud, &[String]) -> Result<(PendingSignIn, String), CmdletError>,
+    ) -> UserSignInStart {
         let started = (|| {
             let cloud = self.find_environment(request.environment.as_str())?;
             let scopes: Vec<String> = request.scopes.as_str().split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect();
@@ -297,52 +331,47 @@ impl GraphSession {
                 config.timeout = t;
             }
             let http = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
-            let challenge = self
-                .runtime()?
-                .block_on(auth::start_device_code(
-                    http.http(),
-                    cloud.azure_ad_endpoint.as_str(),
-                    request.tenant_id.as_str(),
-                    request.client_id.as_str(),
-                    &scopes,
-                ))
-                .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
-            let message = challenge.message.clone();
-            *self.device_code.lock().expect("device code lock") = Some(PendingDeviceCode { challenge, cloud, timeout });
+            let (sign_in, message) = start(self, &http, &cloud, &scopes)?;
+            *self.user_sign_in.lock().expect("user sign-in lock") = Some(PendingUserSignIn { sign_in, cloud, timeout });
             Ok::<_, CmdletError>(message)
         })();
         match started {
-            Ok(message) => DeviceCodeStart { message: text(message), error: CallError::none() },
-            Err(e) => DeviceCodeStart::refused(&e),
+            Ok(message) => UserSignInStart { message: text(message), error: CallError::none() },
+            Err(e) => UserSignInStart::refused(&e),
         }
     }
 
-    /// Waits (at most `wait_seconds`) for the user to complete the device code sign-in, then connects.
-    /// Waits for the user to finish the device code sign-in begun by `begin_device_code`, at most `wait_seconds`;
-    /// a call id (not 0) lets [`GraphSession::cancel_call`] stop the wait (then the error is `OperationStopped` and
-    /// no connection is made).
-    pub fn finish_device_code(&self, wait_seconds: u32, call_id: u64) -> CallError {
+    /// Waits for the user to finish the sign-in begun by `begin_device_code` or `begin_browser_sign_in`, at most
+    /// `wait_seconds`; a call id (not 0) lets [`GraphSession::cancel_call`] stop the wait (then the error is
+    /// `OperationStopped` and no connection is made).
+    pub fn finish_user_sign_in(&self, wait_seconds: u32, call_id: u64) -> CallError {
         let (cancel, _running) = self.register_call(call_id);
         let finished = (|| {
-            let pending = self.device_code.lock().expect("device code lock").take().ok_or_else(|| {
-                call_error("NoDeviceCodeSignIn", "No device code sign-in was started.", ErrorCategory::InvalidOperation)
+            let pending = self.user_sign_in.lock().expect("user sign-in lock").take().ok_or_else(|| {
+                call_error("NoUserSignIn", "No sign-in was started.", ErrorCategory::InvalidOperation)
             })?;
             let mut config = GraphClientConfig::new(pending.cloud.clone());
             if let Some(t) = pending.timeout {
                 config.timeout = t;
             }
             let probe = GraphClient::new(config.clone()).map_err(|e| cmdlet_call::error_of_client(&e))?;
-            let poll = auth::poll_device_code(probe.http(), &pending.challenge, Duration::from_secs(u64::from(wait_seconds.max(1))));
-            let tokens = self
-                .runtime()?
-                .block_on(cancel.run(poll))
+            let wait = Duration::from_secs(u64::from(wait_seconds.max(1)));
+            let runtime = self.runtime()?;
+            let (client_id, tenant_id, flow, signed_in) = match pending.sign_in {
+                PendingSignIn::DeviceCode(challenge) => {
+                    let poll = auth::poll_device_code(probe.http(), &challenge, wait);
+                    (challenge.client_id.clone(), challenge.tenant_id.clone(), DelegatedFlow::DeviceCode, runtime.block_on(cancel.run(poll)))
+                }
+                PendingSignIn::Browser(sign_in) => {
+                    let (client_id, tenant_id) = (sign_in.client_id.clone(), sign_in.tenant_id.clone());
+                    let browser = sign_in.wait(probe.http(), wait);
+                    (client_id, tenant_id, DelegatedFlow::InteractiveBrowser, runtime.block_on(cancel.run(browser)))
+                }
+            };
+            let tokens = signed_in
                 .ok_or_else(cmdlet_call::stopped_error)?
                 .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
-            config.credential = Some(Credential::Delegated {
-                client_id: pending.challenge.client_id.clone(),
-                tenant_id: pending.challenge.tenant_id.clone(),
-                tokens,
-            });
+            config.credential = Some(Credential::Delegated { client_id, tenant_id, tokens, flow });
             let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
             self.connection.write().expect("connection lock").client = Some(client);
             Ok::<_, CmdletError>(())

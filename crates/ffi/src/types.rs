@@ -131,9 +131,9 @@ pub struct EnvironmentRequest {
     pub azure_ad_endpoint: ffi::String,
 }
 
-/// Connect-MgGraph's delegated sign-in: a device code flow for `scopes` (space separated).
+/// Connect-MgGraph's delegated sign-in of a user (device code or browser) for `scopes` (space separated).
 #[ffi]
-pub struct DeviceCodeRequest {
+pub struct UserSignInRequest {
     pub environment: ffi::String,
     pub client_id: ffi::String,
     pub tenant_id: ffi::String,
@@ -142,9 +142,10 @@ pub struct DeviceCodeRequest {
     pub timeout_seconds: u32,
 }
 
-/// The device code sign-in that was started: the message to show the user, or why it could not start.
+/// The user sign-in that was started: for a device code, the message to show the user; for the browser, the address
+/// to open; or why it could not start.
 #[ffi]
-pub struct DeviceCodeStart {
+pub struct UserSignInStart {
     pub message: ffi::String,
     pub error: CallError,
 }
@@ -206,7 +207,7 @@ impl Refusal for CallDescription {
     }
 }
 
-impl Refusal for DeviceCodeStart {
+impl Refusal for UserSignInStart {
     fn refused(error: &CmdletError) -> Self {
         Self { message: empty(), error: CallError::from_cmdlet_error(error) }
     }

@@ -6,7 +6,8 @@
 //! - managed identity: `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` (App Service, Azure Automation), else the instance
 //!   metadata endpoint (`IMDS_ENDPOINT` overrides its address); the caller passes these values in.
 //!
-//! - a user's device code sign-in, whose refresh token renews the access token ([`Credential::Delegated`]).
+//! - a user's sign-in, with a device code or through the browser ([`crate::browser_sign_in`]), whose refresh token
+//!   renews the access token ([`Credential::Delegated`]).
 //!
 //! Tokens are cached in memory per connection and fetched again five minutes before they expire, or at once after
 //! a 401 ([`TokenProvider::invalidate`]). No secret, assertion or token is ever put in an error or a log.
@@ -37,7 +38,14 @@ pub enum Credential {
     ManagedIdentity { client_id: Option<String>, identity_endpoint: Option<String>, identity_header: Option<SecretString>, imds_endpoint: Option<String> },
     /// A user signed in (device code): the tokens the sign-in gave. With a refresh token the connection renews its
     /// access token by itself, before it expires and after a 401; without one it lasts as long as its token.
-    Delegated { client_id: String, tenant_id: String, tokens: UserTokens },
+    Delegated { client_id: String, tenant_id: String, tokens: UserTokens, flow: DelegatedFlow },
+}
+
+/// How a user signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DelegatedFlow {
+    DeviceCode,
+    InteractiveBrowser,
 }
 
 /// What a delegated sign-in gives: an access token with its expiry, the refresh token (when `offline_access` was
@@ -82,7 +90,8 @@ impl Credential {
             Self::ClientSecret { .. } => "ClientSecret",
             Self::ClientCertificate { .. } => "ClientCertificate",
             Self::ManagedIdentity { .. } => "ManagedIdentity",
-            Self::Delegated { .. } => "DeviceCode",
+            Self::Delegated { flow: DelegatedFlow::DeviceCode, .. } => "DeviceCode",
+            Self::Delegated { flow: DelegatedFlow::InteractiveBrowser, .. } => "InteractiveBrowser",
         }
     }
 
@@ -116,17 +125,17 @@ pub struct AuthError {
 }
 
 impl AuthError {
-    fn new(code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &str, message: impl Into<String>) -> Self {
         Self { code: code.to_owned(), message: message.into() }
     }
 }
 
 #[derive(Clone)]
-struct CachedToken {
-    token: SecretString,
-    expires_at: SystemTime,
+pub(crate) struct CachedToken {
+    pub(crate) token: SecretString,
+    pub(crate) expires_at: SystemTime,
     /// The refresh token the answer carried, if any.
-    refresh_token: Option<SecretString>,
+    pub(crate) refresh_token: Option<SecretString>,
 }
 
 /// Tokens for one connection.
@@ -238,7 +247,7 @@ impl TokenProvider {
     async fn fetch(&self, http: &reqwest::Client) -> Result<CachedToken, AuthError> {
         match &self.credential {
             Credential::AccessToken(_) => unreachable!("handled by token()"),
-            Credential::Delegated { tenant_id, client_id, tokens } => {
+            Credential::Delegated { tenant_id, client_id, tokens, .. } => {
                 let refresh_token = self.refresh_token.lock().expect("refresh token lock").clone().ok_or_else(|| {
                     AuthError::new("InteractionRequired", "The sign-in has expired and cannot be renewed without the user. Run Connect-MgGraph again.")
                 })?;
@@ -324,7 +333,7 @@ impl TokenProvider {
 }
 
 /// Posts a form to an identity endpoint; the answer's text, or the endpoint's OAuth error.
-async fn post_form_text(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Result<String, AuthError> {
+pub(crate) async fn post_form_text(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Result<String, AuthError> {
     let body = serde_urlencoded::to_string(form).map_err(|e| AuthError::new("InvalidRequest", e.to_string()))?;
     let response = http
         .post(url)
@@ -350,7 +359,7 @@ async fn response_text(response: reqwest::Response, from: &str) -> Result<String
 }
 
 /// The token in a token endpoint's answer, with its expiry (`expires_on` or `expires_in`).
-fn token_of(text: &str, from: &str) -> Result<CachedToken, AuthError> {
+pub(crate) fn token_of(text: &str, from: &str) -> Result<CachedToken, AuthError> {
     let reply: TokenReply =
         serde_json::from_str(text).map_err(|_| AuthError::new("AuthenticationFailed", format!("{from} did not return a token")))?;
     let now = SystemTime::now();
@@ -408,6 +417,11 @@ struct DeviceCodeReply {
     expires_in: Option<u64>,
 }
 
+/// Delegated Graph permissions as a sign-in asks for them: `Presence.ReadWrite` → `https://graph.microsoft.com/Presence.ReadWrite`.
+pub(crate) fn graph_scopes(scopes: &[String]) -> Vec<String> {
+    scopes.iter().map(|s| if s.contains("://") { s.clone() } else { format!("https://graph.microsoft.com/{s}") }).collect()
+}
+
 /// Starts a device code sign-in for `scopes` (delegated Graph permissions).
 pub async fn start_device_code(
     http: &reqwest::Client,
@@ -417,10 +431,7 @@ pub async fn start_device_code(
     scopes: &[String],
 ) -> Result<DeviceCodeChallenge, AuthError> {
     let authority = authority.trim_end_matches('/');
-    let mut scope: Vec<String> = scopes
-        .iter()
-        .map(|s| if s.contains("://") { s.clone() } else { format!("https://graph.microsoft.com/{s}") })
-        .collect();
+    let mut scope = graph_scopes(scopes);
     scope.push("offline_access".into());
     let scope = scope.join(" ");
     let url = format!("{authority}/{tenant_id}/oauth2/v2.0/devicecode");

@@ -1,8 +1,9 @@
 //! The Microsoft Graph client: turns a [`mgpresence_catalog::PreparedRequest`] into an HTTP exchange.
 //!
 //! - [`cloud`]: the national clouds and custom environments (service roots and sign-in endpoints).
-//! - [`auth`]: getting tokens — user-supplied, client secret, certificate assertion, managed identity — cached and
-//!   refreshed.
+//! - [`auth`]: getting tokens — user-supplied, client secret, certificate assertion, managed identity, a user's
+//!   device code sign-in — cached and refreshed.
+//! - [`browser_sign_in`]: a user's sign-in through the browser (authorization code with PKCE on a loopback port).
 //! - [`cancel`]: stopping a call from another thread (Ctrl+C): requests and retry waits race a [`Cancellation`].
 //! - [`bulk`]: one cmdlet call for many users through `$batch`, retrying throttled items, an outcome per item.
 //! - [`client`]: the reqwest client — bearer token, `client-request-id`, user agent, proxy, timeouts.
@@ -11,6 +12,7 @@
 //! - [`trace`]: the request/response text the cmdlets write to the debug stream (Authorization never shown).
 
 pub mod auth;
+pub mod browser_sign_in;
 pub mod bulk;
 pub mod cancel;
 pub mod client;
