@@ -200,6 +200,31 @@ async fn authorization_code_with_pkce_then_refresh_over_http() {
     emulator.stop().await;
 }
 
+/// MSAL asks for `response_mode=form_post`: the page carries the code and state in a form it posts to the app.
+#[tokio::test]
+async fn authorize_answers_form_post_with_a_page_that_posts_the_code() {
+    let (emulator, http, tenant) = strict().await;
+    let page = http
+        .get(format!("{}/{tenant}/oauth2/v2.0/authorize", emulator.url))
+        .query(&[
+            ("client_id", DEMO_APP_ID),
+            ("response_type", "code"),
+            ("response_mode", "form_post"),
+            ("redirect_uri", "http://localhost:40001"),
+            ("scope", "https://graph.microsoft.com/.default openid offline_access"),
+            ("state", "a&b"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<form method="POST" name="hiddenform" action="http://localhost:40001/">"#), "{html}");
+    assert!(html.contains(r#"<input type="hidden" name="state" value="a&amp;b">"#), "{html}");
+    assert!(html.contains(r#"<input type="hidden" name="code" value=""#), "{html}");
+    emulator.stop().await;
+}
+
 #[tokio::test]
 async fn managed_identity_tokens_come_from_both_endpoint_forms() {
     let (emulator, http, _) = strict().await;

@@ -186,9 +186,28 @@ async fn authorize(
     if !tenant_matches(&state, &tenant) {
         return unknown_tenant(&tenant);
     }
-    let redirect = |location: String| (StatusCode::FOUND, [(axum::http::header::LOCATION, location)]).into_response();
+    let form_post = query.get("response_mode").is_some_and(|m| m == "form_post");
+    // The answer goes back to the app as Entra ID sends it: in the redirect's query, or (response_mode=form_post,
+    // which MSAL asks for) as a form the page posts to the app's address.
+    let answer = |location: String| {
+        if !form_post {
+            return (StatusCode::FOUND, [(axum::http::header::LOCATION, location)]).into_response();
+        }
+        let url = url::Url::parse(&location).expect("a checked redirect address");
+        let mut action = url.clone();
+        action.set_query(None);
+        let fields: String = url
+            .query_pairs()
+            .map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", html_escape(&k), html_escape(&v)))
+            .collect();
+        let page = format!(
+            "<!DOCTYPE html><html><head><title>Working...</title></head><body><form method=\"POST\" name=\"hiddenform\" action=\"{}\">{fields}<noscript><p>Script is disabled. Click Submit to continue.</p><input type=\"submit\" value=\"Submit\"></noscript></form><script>document.forms[0].submit();</script></body></html>",
+            html_escape(action.as_str())
+        );
+        (StatusCode::OK, [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+    };
     match state.identity.authorize_request(&query, &state.config.signed_in_user, state.clock.now()) {
-        Ok(location) => redirect(location),
+        Ok(location) => answer(location),
         Err(AuthorizeFailure::Page(e)) => oauth_error(e),
         Err(AuthorizeFailure::Redirect { redirect_uri, state: app_state, error }) => {
             let mut location = url::Url::parse(&redirect_uri).expect("a checked redirect address");
@@ -196,9 +215,13 @@ async fn authorize(
             if let Some(app_state) = &app_state {
                 location.query_pairs_mut().append_pair("state", app_state);
             }
-            redirect(location.to_string())
+            answer(location.to_string())
         }
     }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[derive(Deserialize)]

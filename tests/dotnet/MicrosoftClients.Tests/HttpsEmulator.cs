@@ -47,6 +47,7 @@ namespace MicrosoftClients.Tests
             Assert.StartsWith("https://127.0.0.1:", Url);
             // The second line names the CA file; the file is there once the first line is out.
             _ = process.StandardOutput.ReadLine();
+            CaPath = caPath;
             CaCertificate = X509Certificate2.CreateFromPem(File.ReadAllText(caPath));
             Control = new HttpClient(TrustingHandler()) { BaseAddress = new Uri(Url) };
         }
@@ -57,6 +58,9 @@ namespace MicrosoftClients.Tests
         public Uri Authority => new(Url);
 
         public X509Certificate2 CaCertificate { get; }
+
+        /// <summary>The PEM file of the emulator's CA.</summary>
+        public string CaPath { get; }
 
         /// <summary>For the control endpoints (/_emulator/…).</summary>
         public HttpClient Control { get; }

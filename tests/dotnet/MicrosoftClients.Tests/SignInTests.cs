@@ -4,6 +4,11 @@
 // discovery off, a transport that trusts the emulator's CA.
 using System;
 using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text.RegularExpressions;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -114,6 +119,70 @@ namespace MicrosoftClients.Tests
             var mine = await graph.Me.Presence.GetAsync();
             Assert.Equal(HttpsEmulator.DemoUserId, mine!.Id);
             Assert.Equal("Away", mine.Availability);
+        }
+
+        [Fact]
+        public async Task InteractiveBrowserCredential()
+        {
+            // MSAL opens the sign-in address with xdg-open on Linux. The stand-in xdg-open leaves the address in a
+            // file, and the test plays the browser of a signed-in user: it loads the address (the emulator's
+            // /authorize signs the user in) and submits the form the page posts back to MSAL's loopback port.
+            if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("the stand-in browser is an xdg-open script");
+            var browserDirectory = Directory.CreateTempSubdirectory("mgpresence-browser-").FullName;
+            var opened = Path.Combine(browserDirectory, "opened-url");
+            var opener = Path.Combine(browserDirectory, "xdg-open");
+            File.WriteAllText(opener, $"#!/bin/sh\nprintf '%s' \"$1\" > '{opened}.tmp' && mv '{opened}.tmp' '{opened}'\n");
+            File.SetUnixFileMode(opener, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var path = Environment.GetEnvironmentVariable("PATH");
+            Environment.SetEnvironmentVariable("PATH", browserDirectory + Path.PathSeparator + path);
+            try
+            {
+                await emulator.Post("/_emulator/authorize/user", new { userId = HttpsEmulator.DemoUserId });
+                var credential = new InteractiveBrowserCredential(Configure(new InteractiveBrowserCredentialOptions
+                {
+                    ClientId = HttpsEmulator.DemoAppId,
+                    TenantId = HttpsEmulator.TenantId,
+                    DisableInstanceDiscovery = true,
+                    RedirectUri = new Uri("http://localhost"),
+                }));
+                var graph = Graph(credential);
+                var setting = graph.Me.Presence.SetPresence.PostAsync(new Microsoft.Graph.Me.Presence.SetPresence.SetPresencePostRequestBody
+                {
+                    SessionId = HttpsEmulator.DemoAppId,
+                    Availability = "DoNotDisturb",
+                    Activity = "Presenting",
+                });
+                await Browse(opened);
+                await setting;
+                var mine = await graph.Me.Presence.GetAsync();
+                Assert.Equal(HttpsEmulator.DemoUserId, mine!.Id);
+                Assert.Equal("DoNotDisturb", mine.Availability);
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("PATH", path);
+                Directory.Delete(browserDirectory, recursive: true);
+            }
+        }
+
+        /// <summary>The browser: waits for the address MSAL opens, loads it, and posts the form the page holds.</summary>
+        private async Task Browse(string opened)
+        {
+            for (var waited = 0; !File.Exists(opened); waited += 50)
+            {
+                Assert.True(waited < 30_000, "MSAL did not open the browser");
+                await Task.Delay(50);
+            }
+            using var browser = new HttpClient(emulator.TrustingHandler());
+            var page = await browser.GetStringAsync(File.ReadAllText(opened));
+            var action = Regex.Match(page, "<form method=\"POST\" name=\"hiddenform\" action=\"([^\"]+)\"").Groups[1].Value;
+            Assert.StartsWith("http://localhost:", action);
+            var fields = Regex.Matches(page, "<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")
+                .Select(m => new KeyValuePair<string, string>(WebUtility.HtmlDecode(m.Groups[1].Value), WebUtility.HtmlDecode(m.Groups[2].Value)))
+                .ToList();
+            Assert.Contains(fields, f => f.Key == "code");
+            var posted = await browser.PostAsync(WebUtility.HtmlDecode(action), new FormUrlEncodedContent(fields));
+            Assert.True(posted.IsSuccessStatusCode, $"MSAL's loopback answered {(int)posted.StatusCode}");
         }
 
         [Fact]
