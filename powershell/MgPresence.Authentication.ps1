@@ -7,17 +7,19 @@ function Connect-MgGraph {
 .SYNOPSIS
 Connects to Microsoft Graph.
 .DESCRIPTION
-Signs in with the parameter set's credential and keeps the connection for this process. The Rust engine gets and
-refreshes the tokens; secrets and tokens stay in memory and never appear in output, logs or error messages.
-Supported: -Scopes/-UseDeviceCode (a user, with a device code); -AccessToken; -ClientSecretCredential (user name = client id) with -TenantId; -ClientId and -TenantId with
+Signs in with the parameter set's credential. The Rust engine gets and refreshes the tokens; secrets and tokens never
+appear in output, logs or error messages. A user's sign-in is kept for the next session (-ContextScope CurrentUser,
+the default) in ~/.mg/mgpresence.tokencache: encrypted for the user on Windows, readable by the user only elsewhere.
+Supported: -Scopes (a user, through the browser, or with a device code where no browser can be opened or with
+-UseDeviceCode); -AccessToken; -ClientSecretCredential (user name = client id) with -TenantId; -ClientId and -TenantId with
 -Certificate, -CertificateThumbprint or -CertificateName (the current user's "My" store); -Identity (managed identity
 through IDENTITY_ENDPOINT/IDENTITY_HEADER, or the instance metadata endpoint); -EnvironmentVariable (AZURE_CLIENT_ID,
 AZURE_TENANT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH).
 .PARAMETER Scopes
-Delegated permissions to sign in the user with (delegated sign-in uses a device code: the message says where to go
-and which code to enter; interactive browser sign-in is not available, so -UseDeviceCode is implied).
+Delegated permissions to sign in the user with. The browser opens for the sign-in (the command BROWSER names, if set);
+where no browser can be opened, a device code is used: the message says where to go and which code to enter.
 .PARAMETER UseDeviceCode
-Sign in the user with a device code.
+Sign in the user with a device code, not the browser.
 .PARAMETER AccessToken
 A bearer access token, as a SecureString.
 .PARAMETER ClientSecretCredential
@@ -41,7 +43,9 @@ The environment to connect to: Global (default), China, USGov, USGovDoD, or one 
 .PARAMETER ClientTimeout
 The HTTP client timeout in seconds (default 300).
 .PARAMETER ContextScope
-Process or CurrentUser. MgPresence keeps connections in memory for the process in both cases.
+CurrentUser (the default for a user's sign-in) keeps the sign-in for the next session, so the next Connect-MgGraph for
+the same environment, app and tenant needs no user; Disconnect-MgGraph removes it. Process keeps it for this process
+only. The app sign-ins (secret, certificate, managed identity, access token) are kept for the process.
 .PARAMETER NoWelcome
 Hides the welcome message.
 .EXAMPLE

@@ -193,10 +193,11 @@ async fn authorization_code_with_pkce_then_refresh_over_http() {
     let refresh = [("grant_type", "refresh_token"), ("client_id", DEMO_APP_ID), ("refresh_token", tokens["refresh_token"].as_str().unwrap())];
     let (status, renewed) = form_post(&http, &token_url, &refresh).await;
     assert_eq!(status, 200, "{renewed}");
-    assert_ne!(renewed["refresh_token"], tokens["refresh_token"], "refresh tokens rotate");
+    assert_ne!(renewed["refresh_token"], tokens["refresh_token"], "each answer carries a new refresh token");
     assert_eq!(set_presence(&http, &emulator.url, "/v1.0/me/presence/setPresence", renewed["access_token"].as_str().unwrap()).await.0, 200);
-    let (status, spent) = form_post(&http, &token_url, &refresh).await;
-    assert_eq!((status, spent["error_codes"][0].as_u64()), (400, Some(9_002_313)), "{spent}");
+    let unknown = [("grant_type", "refresh_token"), ("client_id", DEMO_APP_ID), ("refresh_token", "made-up")];
+    let (status, refused) = form_post(&http, &token_url, &unknown).await;
+    assert_eq!((status, refused["error_codes"][0].as_u64()), (400, Some(9_002_313)), "{refused}");
     emulator.stop().await;
 }
 

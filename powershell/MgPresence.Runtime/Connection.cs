@@ -80,6 +80,14 @@ namespace MgPresence.Runtime
             var timeout = bound["ClientTimeout"] is double seconds && seconds > 0 ? (uint)Math.Min(seconds, uint.MaxValue) : 0u;
             var environment = Text(bound, "Environment");
             var useDeviceCode = bound["UseDeviceCode"] is SwitchParameter s && s.IsPresent;
+            // CurrentUser unless -ContextScope Process, as Microsoft's module does for a user: the sign-in is kept
+            // between sessions (UserSignInCache), and a kept one that covers the scopes signs in without the user.
+            var keep = !string.Equals(Text(bound, "ContextScope"), "Process", StringComparison.OrdinalIgnoreCase);
+            if (keep && UserSignInCache.TryResume(environment, clientId, tenantId, scopes, timeout))
+            {
+                if (!bound.Contains("NoWelcome")) cmdlet.WriteObject("Welcome to Microsoft Graph!");
+                return;
+            }
             var signedInWithBrowser = false;
             if (!useDeviceCode && BrowserLauncher.CanOpen())
             {
@@ -108,6 +116,10 @@ namespace MgPresence.Runtime
             {
                 cmdlet.ThrowTerminatingError(ErrorRecords.From(finished, () => null));
                 return;
+            }
+            if (keep && UserSignInCache.Keep(environment) is { } keepProblem)
+            {
+                cmdlet.WriteWarning($"The sign-in could not be kept for the next session ({keepProblem}); it lasts for this session.");
             }
             if (!bound.Contains("NoWelcome")) cmdlet.WriteObject("Welcome to Microsoft Graph!");
         }
@@ -225,6 +237,8 @@ namespace MgPresence.Runtime
 
         public static void Disconnect(PSCmdlet cmdlet)
         {
+            // The kept sign-in goes too: the next session signs the user in again.
+            UserSignInCache.Forget();
             var error = Engine.Disconnect();
             if (error is not null) cmdlet.ThrowTerminatingError(ErrorRecords.From(error, () => null));
         }

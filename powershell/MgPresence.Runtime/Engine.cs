@@ -264,6 +264,29 @@ namespace MgPresence.Runtime
             return text.String;
         }
 
+        /// <summary>The connection's sign-in to keep for the user (JSON with its refresh token), or empty text.</summary>
+        public static string KeepUserSignIn()
+        {
+            using var text = Guarded(() => graph_session_keep_user_sign_in(Session).AsOk());
+            return text.String;
+        }
+
+        /// <summary>Connects from a kept sign-in; the failure when its refresh token no longer works.</summary>
+        public static CallFailure? ResumeUserSignIn(string environment, string clientId, string tenantId, string scope, bool browser, string refreshToken, uint timeoutSeconds)
+        {
+            using var error = Guarded(() => graph_session_resume_user_sign_in(Session, new KeptSignInRequest
+            {
+                environment = environment.Utf8(),
+                client_id = clientId.Utf8(),
+                tenant_id = tenantId.Utf8(),
+                scope = scope.Utf8(),
+                flow = browser ? (byte)1 : (byte)0,
+                refresh_token = refreshToken.Utf8(),
+                timeout_seconds = timeoutSeconds,
+            }).AsOk());
+            return Failure(error);
+        }
+
         public static CallFailure? Disconnect()
         {
             using var error = Guarded(() => graph_session_disconnect(Session).AsOk());

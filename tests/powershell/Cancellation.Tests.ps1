@@ -124,7 +124,7 @@ Describe 'Ctrl+C during a single call' -Skip:(-not $IsLinux) {
     It 'stops Connect-MgGraph at once while it waits for the user to enter a device code, and the connection it had stays' {
         # The emulator's demo application and tenant (docs/emulator.md); nobody completes the code, so the engine
         # polls until the code expires unless Ctrl+C stops it.
-        Send-Child "`$t = [Diagnostics.Stopwatch]::StartNew(); try { Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '5e3ce6c0-2b1f-4285-8d4b-75ee78787346' -TenantId '00000000-0000-0000-0000-00000000c0de' -UseDeviceCode -Environment Emulator -NoWelcome; [Console]::Out.WriteLine('RETURNED') } finally { [Console]::Out.WriteLine('STOPPED ' + `$t.ElapsedMilliseconds) }"
+        Send-Child "`$t = [Diagnostics.Stopwatch]::StartNew(); try { Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '5e3ce6c0-2b1f-4285-8d4b-75ee78787346' -TenantId '00000000-0000-0000-0000-00000000c0de' -UseDeviceCode -ContextScope Process -Environment Emulator -NoWelcome; [Console]::Out.WriteLine('RETURNED') } finally { [Console]::Out.WriteLine('STOPPED ' + `$t.ElapsedMilliseconds) }"
         Wait-ChildLine 'enter the code' | Should -Match 'enter the code'
         Start-Sleep -Milliseconds 500
 

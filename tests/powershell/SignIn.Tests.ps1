@@ -181,7 +181,7 @@ Describe 'Connect-MgGraph sign-in' {
 `$ErrorActionPreference = 'Stop'
 Import-Module '$ModulePath'
 `$null = Add-MgEnvironment -Name Emulator -GraphEndpoint '$EmulatorUrl' -AzureADEndpoint '$EmulatorUrl'
-Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$tenantId' -UseDeviceCode -Environment Emulator -NoWelcome
+Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$tenantId' -UseDeviceCode -ContextScope Process -Environment Emulator -NoWelcome
 `$context = Get-MgContext
 `$Host.UI.WriteLine("context: `$(`$context.AuthType) `$(`$context.TokenCredentialType) `$(`$context.Account) `$(`$context.Scopes)")
 `$ok = Set-MgUserPresence -UserId '00000000-0000-0000-0000-0000000000a1' -SessionId '$appId' -Availability Away -Activity Away -PassThru
@@ -213,7 +213,7 @@ Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$te
         Invoke-EmulatorControl '/_emulator/authorize/user' '{"userId":"adele.vance@contoso.example"}' | Out-Null
         $env:BROWSER = "$(Get-ChildPowerShellProgram) -NoProfile -NonInteractive -File $browser %s"
         try {
-            Connect-MgGraph -Scopes Presence.ReadWrite -ClientId $demoAppId -TenantId $tenantId -Environment Emulator -NoWelcome
+            Connect-MgGraph -Scopes Presence.ReadWrite -ClientId $demoAppId -TenantId $tenantId -ContextScope Process -Environment Emulator -NoWelcome
         } finally {
             Remove-Item Env:BROWSER
         }
@@ -228,7 +228,7 @@ Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$te
 `$ErrorActionPreference = 'Stop'
 Import-Module '$ModulePath'
 `$null = Add-MgEnvironment -Name Emulator -GraphEndpoint '$EmulatorUrl' -AzureADEndpoint '$EmulatorUrl'
-Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$tenantId' -Environment Emulator -NoWelcome -ClientTimeout 10
+Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$tenantId' -ContextScope Process -Environment Emulator -NoWelcome -ClientTimeout 10
 "@
         $process = Start-ChildPowerShell $child -Environment @{ BROWSER = $null; DISPLAY = $null; WAYLAND_DISPLAY = $null } -RedirectError
         try {
@@ -236,6 +236,50 @@ Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$te
         } finally {
             if (-not $process.HasExited) { $process.Kill($true) }
         }
+    }
+
+    It '-ContextScope CurrentUser keeps the sign-in for the next session, readable by the user only; Disconnect-MgGraph removes it' {
+        # Each session is a child PowerShell with its own profile directory, as two sessions of one user.
+        $profileDirectory = Join-Path $TestDrive 'profile'
+        $null = New-Item -ItemType Directory -Path $profileDirectory
+        $session = @{ HOME = $profileDirectory; USERPROFILE = $profileDirectory; BROWSER = $null; DISPLAY = $null; WAYLAND_DISPLAY = $null }
+        $connect = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$ModulePath'
+`$null = Add-MgEnvironment -Name Emulator -GraphEndpoint '$EmulatorUrl' -AzureADEndpoint '$EmulatorUrl'
+Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$tenantId' -UseDeviceCode -Environment Emulator -NoWelcome
+`$Host.UI.WriteLine("scope: `$((Get-MgContext).ContextScope)")
+`$Host.UI.WriteLine("set: `$(Set-MgUserPresence -UserId '00000000-0000-0000-0000-0000000000a1' -SessionId '$appId' -Availability Away -Activity Away -PassThru)")
+"@
+        $first = Start-ChildPowerShell $connect -Environment $session -RedirectError
+        try {
+            $line = $first.StandardOutput.ReadLine()
+            $userCode = [regex]::Match("$line", 'enter the code (\S+) to').Groups[1].Value
+            $userCode | Should -Not -BeNullOrEmpty -Because "the first session signs in with a device code: $line"
+            Invoke-EmulatorControl '/_emulator/devicecode/complete' ('{"userCode":"' + $userCode + '","userId":"adele.vance@contoso.example"}') | Out-Null
+            $out, $err = $first.StandardOutput.ReadToEndAsync(), $first.StandardError.ReadToEndAsync()
+            $rest = $out.GetAwaiter().GetResult() + $err.GetAwaiter().GetResult()
+            $first.WaitForExit(60000) | Should -BeTrue
+            $rest | Should -BeLikeExactly '*scope: CurrentUser*set: True*'
+        } finally {
+            if (-not $first.HasExited) { $first.Kill($true) }
+        }
+        $cache = Join-Path $profileDirectory '.mg/mgpresence.tokencache'
+        Test-Path $cache | Should -BeTrue
+        if (-not $IsWindows) {
+            (Get-Item -Force $cache).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite')
+            (Get-Item -Force (Split-Path $cache)).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+        }
+
+        # The next session: the same Connect-MgGraph signs in without the user (no code is asked for).
+        $second = Start-ChildPowerShell ($connect + "`nDisconnect-MgGraph`n`$Host.UI.WriteLine(`"kept: `$(Test-Path '$cache')`")") -Environment $session -RedirectError
+        $out, $err = $second.StandardOutput.ReadToEndAsync(), $second.StandardError.ReadToEndAsync()
+        $second.WaitForExit(60000) | Should -BeTrue -Because 'no user is waited for'
+        $text = $out.GetAwaiter().GetResult() + $err.GetAwaiter().GetResult()
+        $second.ExitCode | Should -Be 0 -Because $text
+        $text | Should -Not -BeLikeExactly '*enter the code*'
+        $text | Should -BeLikeExactly '*scope: CurrentUser*set: True*kept: False*'
+        Test-Path $cache | Should -BeFalse -Because 'Disconnect-MgGraph removes the kept sign-in'
     }
 
     It 'a token without the needed permission gets 403 as an error record' {

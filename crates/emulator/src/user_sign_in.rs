@@ -3,7 +3,8 @@
 //! - the tokens of a signed-in user carry the granted `scope`; an `id_token` when `openid` was asked for; a
 //!   `refresh_token` when `offline_access` was; `client_info` (base64url of `{"uid","utid"}`) when the request said
 //!   `client_info=1`, which MSAL's token cache needs;
-//! - the `refresh_token` grant (refresh tokens rotate: the one redeemed is spent);
+//! - the `refresh_token` grant (each answer carries a new refresh token; the one redeemed stays valid, as Entra ID's
+//!   refresh tokens are not single-use);
 //! - the authorization-code grant with PKCE: `/authorize` signs in the directory's sign-in user (the demo user, or the
 //!   one `POST /_emulator/authorize/user` names) without a person and redirects to the app's loopback
 //!   `redirect_uri` with a code, which the token endpoint redeems once, with the right verifier.
@@ -205,8 +206,8 @@ impl Identity {
             tokens.remove(token);
             return Err(invalid_grant("AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed."));
         }
-        // Spent: the answer carries the next one.
-        tokens.remove(token);
+        // The answer carries a new refresh token; this one stays valid until it expires or is revoked, as Entra ID's
+        // are not single-use (a session that kept it, `-ContextScope CurrentUser`, can come back with it).
         drop(tokens);
         let app = self.app(&grant.client_id).ok_or_else(|| invalid_grant("AADSTS700016: The application of the refresh token is gone."))?;
         let requested = form.get("scope").filter(|s| !s.trim().is_empty()).cloned().unwrap_or(grant.requested);
@@ -399,7 +400,7 @@ mod tests {
     }
 
     #[test]
-    fn refresh_tokens_renew_and_are_spent_and_revocable() {
+    fn refresh_tokens_renew_stay_valid_and_are_revocable() {
         let id = identity();
         let verifier = "another-verifier-that-is-long-enough-0123456789";
         let code = authorize(&id, &URL_SAFE_NO_PAD.encode(Sha256::digest(verifier)));
@@ -410,8 +411,9 @@ mod tests {
         let renewed = id.token(&form(&[("grant_type", "refresh_token"), ("client_id", "app"), ("refresh_token", &refresh)]), now()).unwrap();
         assert!(renewed.refresh_token.is_some());
         assert_eq!(id.authorize(&renewed.access_token, Access::SelfWrite, now()).unwrap().scp.as_deref(), Some("Presence.ReadWrite"));
-        let spent = id.token(&form(&[("grant_type", "refresh_token"), ("client_id", "app"), ("refresh_token", &refresh)]), now()).unwrap_err();
-        assert_eq!(spent.error, "invalid_grant");
+        assert!(id.token(&form(&[("grant_type", "refresh_token"), ("client_id", "app"), ("refresh_token", &refresh)]), now()).is_ok(), "not single-use");
+        let elsewhere = id.token(&form(&[("grant_type", "refresh_token"), ("client_id", "other"), ("refresh_token", &refresh)]), now()).unwrap_err();
+        assert!(elsewhere.description.starts_with("AADSTS70000"), "{elsewhere:?}");
         id.revoke_all(now());
         let revoked = id
             .token(&form(&[("grant_type", "refresh_token"), ("client_id", "app"), ("refresh_token", &renewed.refresh_token.unwrap())]), now())

@@ -7,7 +7,7 @@ use crate::guard::ffi_guard;
 use crate::handles;
 use crate::session::GraphSession;
 use crate::types::{
-    BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, UserSignInRequest, UserSignInStart,
+    BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, KeptSignInRequest, UserSignInRequest, UserSignInStart,
     EnvironmentRequest, FfiError, Refusal, SessionHandle,
 };
 use interoptopus::ffi;
@@ -52,6 +52,21 @@ pub fn graph_session_connect(session: SessionHandle, request: ConnectRequest) ->
 #[ffi]
 pub fn graph_session_begin_device_code(session: SessionHandle, request: UserSignInRequest) -> ffi::Result<UserSignInStart, FfiError> {
     with_checked(session, &request, |s| s.begin_device_code(&request))
+}
+
+/// The delegated sign-in of the connection, to keep for the user between sessions (`-ContextScope CurrentUser`):
+/// JSON with the client, tenant, scope, flow and refresh token; empty when the connection has none to keep. Marks the
+/// connection's ContextScope as CurrentUser. The text holds a secret: the caller stores it protected and drops it.
+#[ffi]
+pub fn graph_session_keep_user_sign_in(session: SessionHandle) -> ffi::Result<ffi::String, FfiError> {
+    with_session(session, |s| s.keep_user_sign_in())
+}
+
+/// Connects again from a kept user sign-in: redeems its refresh token now (so a sign-in that cannot be renewed
+/// fails here), ContextScope CurrentUser.
+#[ffi]
+pub fn graph_session_resume_user_sign_in(session: SessionHandle, request: KeptSignInRequest) -> ffi::Result<CallError, FfiError> {
+    with_checked(session, &request, |s| s.resume_user_sign_in(&request))
 }
 
 /// Starts a delegated sign-in through the browser (authorization code with PKCE, answered on a loopback port); the

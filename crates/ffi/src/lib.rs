@@ -21,7 +21,7 @@ use interoptopus::inventory::RustInventory;
 use interoptopus::{builtins_string, ffi, function, guard as api_guard};
 
 pub use session::GraphSession;
-pub use types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, UserSignInRequest, UserSignInStart, EnvironmentRequest, FfiError, SessionHandle};
+pub use types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, KeptSignInRequest, UserSignInRequest, UserSignInStart, EnvironmentRequest, FfiError, SessionHandle};
 
 /// The library version.
 #[ffi]
@@ -65,6 +65,8 @@ pub fn inventory() -> RustInventory {
         .register(function!(exports::graph_session_connect))
         .register(function!(exports::graph_session_begin_device_code))
         .register(function!(exports::graph_session_begin_browser_sign_in))
+        .register(function!(exports::graph_session_keep_user_sign_in))
+        .register(function!(exports::graph_session_resume_user_sign_in))
         .register(function!(exports::graph_session_finish_user_sign_in))
         .register(function!(exports::graph_session_invoke_bulk))
         .register(function!(exports::graph_session_bulk_progress))

@@ -2,7 +2,7 @@
 //! `GraphSession.Instance`. It holds the connection (cloud and token), the custom environments, and the tokio
 //! runtime that drives HTTP, created on first use so that importing the module costs nothing.
 
-use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, UserSignInRequest, UserSignInStart, EnvironmentRequest, Refusal};
+use crate::types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, KeptSignInRequest, UserSignInRequest, UserSignInStart, EnvironmentRequest, Refusal};
 use mgpresence_graph::auth::{self, DelegatedFlow, DeviceCodeChallenge};
 use mgpresence_graph::browser_sign_in::{self, BrowserSignIn};
 use interoptopus::ffi;
@@ -12,15 +12,30 @@ use mgpresence_graph::bulk::BulkItem;
 use mgpresence_catalog::{ApiVersion, find_cmdlet};
 use mgpresence_graph::cmdlet_call::{self, CallOptions};
 use mgpresence_graph::{Cancellation, Cloud, Credential, GraphClient, GraphClientConfig};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
-#[derive(Default)]
 struct Connection {
     client: Option<GraphClient>,
     custom_environments: Vec<Cloud>,
+    /// `CurrentUser` when the connection's sign-in is kept for the user between sessions, `Process` otherwise.
+    context_scope: &'static str,
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Self { client: None, custom_environments: Vec::new(), context_scope: "Process" }
+    }
+}
+
+impl Connection {
+    /// Makes `client` the connection, for the process only until its sign-in is kept.
+    fn connect(&mut self, client: GraphClient) {
+        self.client = Some(client);
+        self.context_scope = "Process";
+    }
 }
 
 /// A device code sign-in between its start and its end.
@@ -130,7 +145,7 @@ impl GraphSession {
         })
     }
 
-    fn context_value(client: &GraphClient) -> Value {
+    fn context_value(client: &GraphClient, context_scope: &str) -> Value {
         let cloud = &client.config().cloud;
         let tokens = client.tokens();
         let credential = tokens.map(|t| t.credential());
@@ -149,7 +164,7 @@ impl GraphSession {
             "TokenCredentialType": credential.map_or("UserProvidedAccessToken", |c| c.token_credential_type()),
             "Account": claim("upn"),
             "AppName": Value::Null,
-            "ContextScope": "Process",
+            "ContextScope": context_scope,
             "Environment": cloud.name,
             "GraphEndpoint": cloud.graph_endpoint.as_str().trim_end_matches('/'),
         })
@@ -286,7 +301,7 @@ impl GraphSession {
                 // Sign in now, so a wrong credential fails here rather than at the first cmdlet.
                 self.runtime()?.block_on(client.acquire_token()).map_err(|e| cmdlet_call::error_of_client(&e))?;
             }
-            self.connection.write().expect("connection lock").client = Some(client);
+            self.connection.write().expect("connection lock").connect(client);
             Ok(())
         })();
         result.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error)
@@ -373,7 +388,7 @@ impl GraphSession {
                 .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
             config.credential = Some(Credential::Delegated { client_id, tenant_id, tokens, flow });
             let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
-            self.connection.write().expect("connection lock").client = Some(client);
+            self.connection.write().expect("connection lock").connect(client);
             Ok::<_, CmdletError>(())
         })();
         finished.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error)
@@ -490,7 +505,59 @@ impl GraphSession {
     /// The connection as a JSON object (Get-MgContext); empty text when not connected.
     pub fn context_json(&self) -> ffi::String {
         let connection = self.connection.read().expect("connection lock");
-        text(connection.client.as_ref().map(|c| Self::context_value(c).to_string()).unwrap_or_default())
+        text(connection.client.as_ref().map(|c| Self::context_value(c, connection.context_scope).to_string()).unwrap_or_default())
+    }
+
+    /// The connection's delegated sign-in to keep for the user (see `graph_session_keep_user_sign_in`).
+    pub fn keep_user_sign_in(&self) -> ffi::String {
+        let mut connection = self.connection.write().expect("connection lock");
+        let Some(tokens) = connection.client.as_ref().and_then(GraphClient::tokens) else { return text(String::new()) };
+        let (Credential::Delegated { client_id, tenant_id, tokens: signed_in, flow }, Some(refresh_token)) = (tokens.credential(), tokens.refresh_token()) else {
+            return text(String::new());
+        };
+        let kept = json!({
+            "clientId": client_id,
+            "tenantId": tenant_id,
+            "scope": signed_in.scope,
+            "flow": u8::from(*flow == DelegatedFlow::InteractiveBrowser),
+            "refreshToken": refresh_token.expose_secret(),
+        })
+        .to_string();
+        connection.context_scope = "CurrentUser";
+        text(kept)
+    }
+
+    /// Connects from a kept user sign-in (see `graph_session_resume_user_sign_in`).
+    pub fn resume_user_sign_in(&self, request: &KeptSignInRequest) -> CallError {
+        let resumed = (|| {
+            let cloud = self.find_environment(request.environment.as_str())?;
+            let mut config = GraphClientConfig::new(cloud);
+            if request.timeout_seconds > 0 {
+                config.timeout = Duration::from_secs(u64::from(request.timeout_seconds));
+            }
+            config.credential = Some(Credential::Delegated {
+                client_id: request.client_id.as_str().to_owned(),
+                tenant_id: request.tenant_id.as_str().to_owned(),
+                // No access token yet: the first use redeems the refresh token, which happens right here.
+                tokens: auth::UserTokens {
+                    access_token: SecretString::from(String::new()),
+                    expires_at: std::time::UNIX_EPOCH,
+                    refresh_token: Some(SecretString::from(request.refresh_token.as_str().to_owned())),
+                    scope: request.scope.as_str().to_owned(),
+                },
+                flow: if request.flow == 1 { DelegatedFlow::InteractiveBrowser } else { DelegatedFlow::DeviceCode },
+            });
+            let client = GraphClient::new(config).map_err(|e| cmdlet_call::error_of_client(&e))?;
+            let tokens = client.tokens().expect("a credential was given");
+            self.runtime()?
+                .block_on(tokens.token(client.http()))
+                .map_err(|e| cmdlet_call::error_of_client(&mgpresence_graph::ClientError::Authentication(e)))?;
+            let mut connection = self.connection.write().expect("connection lock");
+            connection.connect(client);
+            connection.context_scope = "CurrentUser";
+            Ok::<_, CmdletError>(())
+        })();
+        resumed.err().as_ref().map_or_else(CallError::none, CallError::from_cmdlet_error)
     }
 
     /// Adds (or replaces) a custom environment (Add-MgEnvironment).

@@ -142,6 +142,20 @@ pub struct UserSignInRequest {
     pub timeout_seconds: u32,
 }
 
+/// A user sign-in kept between sessions (`-ContextScope CurrentUser`), to connect again without the user.
+#[ffi]
+pub struct KeptSignInRequest {
+    pub environment: ffi::String,
+    pub client_id: ffi::String,
+    pub tenant_id: ffi::String,
+    /// The scopes the sign-in asked for, as sent.
+    pub scope: ffi::String,
+    /// 0 device code, 1 browser.
+    pub flow: u8,
+    pub refresh_token: ffi::String,
+    pub timeout_seconds: u32,
+}
+
 /// The user sign-in that was started: for a device code, the message to show the user; for the browser, the address
 /// to open; or why it could not start.
 #[ffi]

@@ -213,6 +213,12 @@ impl TokenProvider {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?).ok()
     }
 
+    /// A delegated sign-in's current refresh token (to keep it for the user between sessions, `-ContextScope
+    /// CurrentUser`); `None` for other credentials.
+    pub fn refresh_token(&self) -> Option<SecretString> {
+        matches!(self.credential, Credential::Delegated { .. }).then(|| self.refresh_token.lock().expect("refresh token lock").clone()).flatten()
+    }
+
     /// Forgets the cached token (after a 401), when a new one can be had.
     pub fn invalidate(&self) {
         if self.can_refresh() {
