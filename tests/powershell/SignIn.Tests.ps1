@@ -315,3 +315,45 @@ Connect-MgGraph -Scopes Presence.ReadWrite -ClientId '$demoAppId' -TenantId '$te
         }
     }
 }
+
+Describe 'Connect-MgGraph to an HTTPS emulator' {
+    BeforeAll {
+        # An emulator of its own, over HTTPS with a certificate it makes; the CLI is the one xtask built.
+        $cli = $env:MGPRESENCE_CLI
+        if (-not $cli) { throw 'MGPRESENCE_CLI is not set: run these tests with cargo xtask test.' }
+        $caFile = Join-Path $TestDrive 'emulator-ca.pem'
+        $start = [System.Diagnostics.ProcessStartInfo]::new($cli)
+        foreach ($a in 'serve', '--https', '--ca-file', $caFile) { $start.ArgumentList.Add($a) }
+        $start.RedirectStandardOutput = $true
+        $httpsEmulator = [System.Diagnostics.Process]::Start($start)
+        $httpsUrl = ($httpsEmulator.StandardOutput.ReadLine() -replace '^MgPresence emulator listening on ', '').Trim()
+        $null = $httpsEmulator.StandardOutput.ReadLine()
+        $connectAndSet = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$ModulePath'
+`$null = Add-MgEnvironment -Name Secure -GraphEndpoint '$httpsUrl' -AzureADEndpoint '$httpsUrl'
+Connect-MgGraph -AccessToken ([System.Net.NetworkCredential]::new('', 'any-token').SecurePassword) -Environment Secure -NoWelcome
+try { `$Host.UI.WriteLine("set: `$(Set-MgUserPresence -UserId 'https-user' -SessionId '$appId' -Availability Away -Activity Away -PassThru)") }
+catch { `$Host.UI.WriteLine("error: `$(`$_.FullyQualifiedErrorId)") }
+"@
+        function Invoke-Session([hashtable] $Environment) {
+            $child = Start-ChildPowerShell $connectAndSet -Environment $Environment -RedirectError
+            $out, $err = $child.StandardOutput.ReadToEndAsync(), $child.StandardError.ReadToEndAsync()
+            $null = $child.WaitForExit(60000)
+            $out.GetAwaiter().GetResult() + $err.GetAwaiter().GetResult()
+        }
+    }
+
+    AfterAll {
+        if ($httpsEmulator -and -not $httpsEmulator.HasExited) { $httpsEmulator.Kill($true) }
+    }
+
+    It 'trusts the emulator''s CA when MGPRESENCE_TRUSTED_CA names it' {
+        $httpsUrl | Should -BeLikeExactly 'https://127.0.0.1:*'
+        Invoke-Session @{ MGPRESENCE_TRUSTED_CA = $caFile } | Should -BeLikeExactly '*set: True*'
+    }
+
+    It 'trusts no certificate it was not told about' {
+        Invoke-Session @{ MGPRESENCE_TRUSTED_CA = $null } | Should -BeLikeExactly '*error: GraphRequestFailed,Microsoft.Graph.PowerShell.Cmdlets.SetMgUserPresence_SetExpanded*'
+    }
+}

@@ -135,7 +135,14 @@ fn run_pester(
     failures: &mut Vec<&'static str>,
 ) -> Result<()> {
     let _ = std::fs::remove_file(results);
-    command.arg("-PesterPath").arg(pester).arg("-ResultPath").arg(results).env("MGPRESENCE_PWSH_PROGRAM", &session.pwsh.program);
+    command
+        .arg("-PesterPath")
+        .arg(pester)
+        .arg("-ResultPath")
+        .arg(results)
+        .env("MGPRESENCE_PWSH_PROGRAM", &session.pwsh.program)
+        // For the tests that start an emulator of their own (over HTTPS).
+        .env("MGPRESENCE_CLI", &session.built.cli);
     let ran = run_counted(command, &format!("run the {what}"), tally)?;
     match PesterCounts::read(results) {
         Ok(counts) => {
