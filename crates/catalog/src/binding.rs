@@ -43,7 +43,7 @@ pub struct CmdletError {
     pub terminating: bool,
     /// For an error the service answered, or would answer (input refused before sending): what the answer said, which
     /// Microsoft's cmdlets put in the record's ErrorDetails. `message` is then the exception's `[code] : message`.
-    pub service: Option<ServiceError>,
+    pub service: Option<Box<ServiceError>>,
 }
 
 /// An error answer of the service, as Microsoft's cmdlets report it (mg-cmdlet-behavior.md §2.12).
@@ -73,7 +73,7 @@ impl CmdletError {
             message: format!("[{}] : {}", service.code, service.message),
             category: ErrorCategory::InvalidOperation,
             terminating: false,
-            service: Some(service),
+            service: Some(Box::new(service)),
         }
     }
 

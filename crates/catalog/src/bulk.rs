@@ -44,7 +44,7 @@ impl BulkAction {
 
     /// The parameter set each item is bound in: the cmdlet's default (expanded) set.
     pub fn parameter_set(self, version: ApiVersion) -> String {
-        self.cmdlet(version).parameter_sets().into_iter().find(|s| s.is_default).expect("a default set").name.clone()
+        self.cmdlet(version).parameter_sets().iter().find(|s| s.is_default).expect("a default set").name.clone()
     }
 
     /// The bound parameters of one item: `UserId` from the item's UserId (or Id), and each body member from the item

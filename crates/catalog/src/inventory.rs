@@ -301,7 +301,7 @@ mod tests {
     ];
 
     fn set_names(cmdlet: &str) -> Vec<String> {
-        find_cmdlet(cmdlet).unwrap().parameter_sets().into_iter().map(|s| s.name.clone()).collect()
+        find_cmdlet(cmdlet).unwrap().parameter_sets().iter().map(|s| s.name.clone()).collect()
     }
 
     #[test]

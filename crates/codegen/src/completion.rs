@@ -72,7 +72,7 @@ mod tests {
         for cmdlet in all_cmdlets() {
             for p in cmdlet.parameters() {
                 let is_value = matches!(&p.role, ParameterRole::BodyMember { wire_name } if COMPLETED_MEMBERS.contains(&wire_name.as_str()));
-                let completer = completer_for(&cmdlet, &p);
+                let completer = completer_for(&cmdlet, p);
                 assert_eq!(is_value, completer.is_some(), "{} -{}", cmdlet.name(), p.name);
                 if let Some(class) = completer {
                     let short = class.trim_start_matches("MgPresence.Runtime.");

@@ -170,7 +170,7 @@ pub fn render() -> String {
         writeln!(out, "            Cmdlet = {}", quote(&cmdlet.name())).unwrap();
         writeln!(out, "            ParameterSets = @(").unwrap();
         for set in cmdlet.parameter_sets() {
-            render_case(&mut out, &cmdlet, &set);
+            render_case(&mut out, &cmdlet, set);
         }
         writeln!(out, "            )").unwrap();
         writeln!(out, "        }}").unwrap();

@@ -48,7 +48,7 @@ impl IsoDuration {
     }
 
     /// The length as a [`SignedDuration`].
-    pub fn as_signed_duration(self) -> SignedDuration {
+    pub const fn as_signed_duration(self) -> SignedDuration {
         self.0
     }
 
@@ -202,6 +202,10 @@ pub const SESSION_EXPIRATION_RANGE: DurationRange =
 
 /// `setPresence.expirationDuration` when omitted: 5 minutes.
 pub const SESSION_DEFAULT_EXPIRATION: IsoDuration = IsoDuration::from_minutes(5);
+
+/// After this long without being set again, an `Available` session fades to `Available/AvailableInactive`, and after
+/// twice this long to `Away` (graph-presence-api.md §4).
+pub const SESSION_FADE_AFTER: IsoDuration = IsoDuration::from_minutes(5);
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,7 @@ use mgpresence_domain::{
 use std::collections::{BTreeMap, HashMap};
 
 /// After this long without being set, an Available session turns AvailableInactive, and after twice this long, Away.
-pub const FADE_AFTER: SignedDuration = SignedDuration::from_mins(5);
+pub const FADE_AFTER: SignedDuration = mgpresence_domain::duration::SESSION_FADE_AFTER.as_signed_duration();
 
 /// One application's presence session for a user.
 #[derive(Debug, Clone, PartialEq)]

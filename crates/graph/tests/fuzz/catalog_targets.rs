@@ -51,7 +51,7 @@ fn valid_bound(rng: &mut Rng, cmdlet: &Cmdlet, set: &str) -> Map<String, Value> 
 pub fn binding(rng: &mut Rng) -> Binding {
     let cmdlets = all_cmdlets();
     let cmdlet = *rng.pick(&cmdlets);
-    let names: Vec<String> = cmdlet.parameter_sets().into_iter().map(|s| s.name.clone()).collect();
+    let names: Vec<String> = cmdlet.parameter_sets().iter().map(|s| s.name.clone()).collect();
     let real = rng.pick(&names).clone();
     let bound = valid_bound(rng, &cmdlet, &real);
     let set = match rng.below(12) {
