@@ -201,6 +201,20 @@ pub async fn add_fault(State(state): State<Arc<AppState>>, Json(fault): Json<Fau
     StatusCode::CREATED
 }
 
+/// `GET /_emulator/lapses`: every presence session that faded or expired before it was set again, by the service's
+/// rules and the emulator's clock (`until` null: still lapsed).
+pub async fn list_lapses(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let now = state.clock.now();
+    let lapses = state.store.lock().expect("store lock").lapses(now);
+    Json(json!({ "lapses": lapses }))
+}
+
+/// `DELETE /_emulator/lapses`: forgets the recorded lapses (those of sessions lapsed now stay).
+pub async fn clear_lapses(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.store.lock().expect("store lock").clear_lapses();
+    StatusCode::NO_CONTENT
+}
+
 pub async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
     state.faults.lock().expect("faults lock").clear();
     StatusCode::NO_CONTENT

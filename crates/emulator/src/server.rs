@@ -255,6 +255,7 @@ fn router(state: Arc<AppState>) -> Router {
     let control_routes = Router::new()
         .route("/_emulator/requests", get(control::list_requests).delete(control::clear_requests))
         .route("/_emulator/faults", axum::routing::post(control::add_fault).delete(control::clear_faults))
+        .route("/_emulator/lapses", get(control::list_lapses).delete(control::clear_lapses))
         .route("/_emulator/clock", get(control::get_clock).post(control::advance_clock))
         .route("/_emulator/health", get(control::health))
         .route("/_emulator/auth", get(control::get_auth).post(control::set_auth))

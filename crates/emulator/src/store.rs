@@ -33,7 +33,39 @@ pub struct PresenceSession {
     pub expires_at: Timestamp,
 }
 
+/// Why a session stopped showing what its application set: an `Available` one faded, or the session expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LapseKind {
+    Faded,
+    Expired,
+}
+
+/// A presence session that faded or expired before its application set it again (or cleared it), by the service's
+/// own rules: what a keep-alive agent must avoid, recorded so tests count lapses by the service's word.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lapse {
+    pub user_id: String,
+    pub session_id: String,
+    pub kind: LapseKind,
+    /// When the session faded or expired.
+    pub at: Timestamp,
+    /// When it was set again (or cleared); `None` while it is still lapsed.
+    pub until: Option<Timestamp>,
+}
+
 impl PresenceSession {
+    /// When and how the session lapses if it is not set again: an `Available` one fades after [`FADE_AFTER`] unless it
+    /// expires first.
+    pub fn lapses_at(&self) -> (LapseKind, Timestamp) {
+        let available = (self.availability, self.activity) == (Availability::Available, Activity::Available);
+        match self.set_at.checked_add(FADE_AFTER) {
+            Ok(fades) if available && fades < self.expires_at => (LapseKind::Faded, fades),
+            _ => (LapseKind::Expired, self.expires_at),
+        }
+    }
+
     /// The session's state at `now`, or `None` once it has expired.
     pub fn state_at(&self, now: Timestamp) -> Option<(Availability, Activity)> {
         if now >= self.expires_at {
@@ -177,6 +209,8 @@ impl UserPresence {
 #[derive(Debug, Default)]
 pub struct PresenceStore {
     users: HashMap<String, UserPresence>,
+    /// The lapses of sessions that were set again or cleared afterwards ([`Self::lapses`] adds the current ones).
+    lapses: Vec<Lapse>,
 }
 
 /// Why a request could not be applied.
@@ -205,21 +239,56 @@ impl PresenceStore {
             set_at: now,
             expires_at: now.saturating_add(expiration).expect("expiry in range"),
         };
+        let session_id = body.session_id.clone().expect("validated");
         let user = self.user(user_id);
-        user.sessions.insert(body.session_id.clone().expect("validated"), session);
+        let previous = user.sessions.insert(session_id.clone(), session);
         user.touch();
+        self.record_lapse(user_id, &session_id, previous.as_ref(), now);
+    }
+
+    /// Records the lapse of a session that is being replaced or removed at `now`, if it had lapsed.
+    fn record_lapse(&mut self, user_id: &str, session_id: &str, previous: Option<&PresenceSession>, now: Timestamp) {
+        if let Some(previous) = previous {
+            let (kind, at) = previous.lapses_at();
+            if at < now {
+                self.lapses.push(Lapse { user_id: user_id.to_ascii_lowercase(), session_id: session_id.to_owned(), kind, at, until: Some(now) });
+            }
+        }
+    }
+
+    /// Every lapse so far: those recorded, then the sessions lapsed at `now` and not set again yet, the earliest first.
+    pub fn lapses(&self, now: Timestamp) -> Vec<Lapse> {
+        let mut all = self.lapses.clone();
+        for (user_id, user) in &self.users {
+            for (session_id, session) in &user.sessions {
+                let (kind, at) = session.lapses_at();
+                if at <= now {
+                    all.push(Lapse { user_id: user_id.clone(), session_id: session_id.clone(), kind, at, until: None });
+                }
+            }
+        }
+        all.sort_by(|a, b| (a.at, &a.user_id, &a.session_id).cmp(&(b.at, &b.user_id, &b.session_id)));
+        all
+    }
+
+    /// Forgets the recorded lapses.
+    pub fn clear_lapses(&mut self) {
+        self.lapses.clear();
     }
 
     /// clearPresence: removes the application's session; 404 when there is none (or it has expired).
     pub fn clear_presence(&mut self, user_id: &str, session_id: &str, now: Timestamp) -> Result<(), StoreError> {
         let user = self.user(user_id);
-        match user.sessions.remove(session_id) {
+        let removed = user.sessions.remove(session_id);
+        let result = match &removed {
             Some(s) if s.state_at(now).is_some() => {
                 user.touch();
                 Ok(())
             }
             _ => Err(StoreError::SessionNotFound { session_id: session_id.to_owned() }),
-        }
+        };
+        self.record_lapse(user_id, session_id, removed.as_ref(), now);
+        result
     }
 
     /// setUserPreferredPresence: sets the preferred presence. The body must already be validated.
@@ -371,6 +440,25 @@ mod tests {
         set(&mut store, "app", Availability::Busy, Activity::InACall, Some(60), at(10));
         assert_eq!(store.presence("user", at(69), true).availability, Availability::Busy);
         assert_eq!(store.presence("user", at(70), true).availability, Availability::Offline);
+    }
+
+    #[test]
+    fn lapses_are_what_the_rules_say_faded_or_expired_before_the_next_set() {
+        let mut store = PresenceStore::default();
+        set(&mut store, "app", Availability::Available, Activity::Available, Some(60), at(0));
+        set(&mut store, "app", Availability::Available, Activity::Available, Some(60), at(4));
+        assert!(store.lapses(at(8)).is_empty(), "renewed before its fade, and not faded yet");
+        set(&mut store, "app", Availability::Available, Activity::Available, Some(60), at(10));
+        set(&mut store, "busy-app", Availability::Busy, Activity::InACall, Some(5), at(0));
+        let lapses = store.lapses(at(12));
+        let seen: Vec<_> = lapses.iter().map(|l| (l.session_id.as_str(), l.kind, l.at, l.until)).collect();
+        assert_eq!(
+            seen,
+            [("busy-app", LapseKind::Expired, at(5), None), ("app", LapseKind::Faded, at(9), Some(at(10)))],
+            "the Available session faded 5 minutes after its set at 4; the Busy one expired and is still lapsed"
+        );
+        store.clear_lapses();
+        assert_eq!(store.lapses(at(12)).len(), 1, "a session lapsed now stays listed");
     }
 
     #[test]
