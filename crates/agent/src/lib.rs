@@ -5,9 +5,12 @@
 //!   acknowledged is lost.
 //! - [`schedule`]: when each hold must be renewed and with which expiration, and whether a set of holds fits the
 //!   throttle budget ([`schedule::Capacity`]).
+//! - [`runner`]: the rounds that renew (or clear) the holds that are due, through the bulk path's `$batch`.
 
+pub mod runner;
 pub mod schedule;
 pub mod store;
 
-pub use schedule::{Capacity, CapacityError, RenewalPolicy};
+pub use runner::{KeepAliveAgent, RoundReport};
+pub use schedule::{Capacity, CapacityError, Renewal, RenewalPolicy};
 pub use store::{Hold, HoldKey, KeepAliveStore, NewHold, StoreError};

@@ -2,8 +2,8 @@
 //!
 //! A session lasts `expirationDuration` (PT5M..PT4H) after it was last set, and an `Available` one fades after
 //! 5 minutes however long it was set for (graph-presence-api.md §4). So a renewal asks for the longest expiration that
-//! does not outlast the hold's `until` (PT4H at most, PT5M at least), and the next one is due a margin before the
-//! earlier of the fade and the expiry. A hold whose `until` has come is cleared instead.
+//! outlasts the hold's `until` by no more than the margin (PT4H at most, PT5M at least), and the next one is due a
+//! margin before the earlier of the fade and the expiry. A hold whose `until` has come is cleared instead.
 
 use jiff::{SignedDuration, Timestamp};
 use mgpresence_domain::IsoDuration;
@@ -43,13 +43,16 @@ impl RenewalPolicy {
         }
         let longest = SESSION_EXPIRATION_RANGE.max.as_signed_duration();
         let shortest = SESSION_EXPIRATION_RANGE.min.as_signed_duration();
-        let left = hold.until.map_or(longest, |until| until.duration_since(now));
+        // A margin past the hold's end, so the session is still there when the clear comes (a session that expired
+        // first would be a lapse by the service's count).
+        let left = hold.until.map_or(longest, |until| until.duration_since(now).saturating_add(self.margin));
         let expiration = left.clamp(shortest, longest);
         let lifetime = if hold.availability == Availability::Available { expiration.min(SESSION_FADE_AFTER.as_signed_duration()) } else { expiration };
         let mut next_due = now.saturating_add(lifetime.saturating_sub(self.margin)).unwrap_or(now);
-        // When this session lasts to the hold's end, the next thing due is the clear, at the end itself.
+        // When this session lasts past the hold's end by the margin, the next thing due is the clear, at the end
+        // itself (a session that faded or expired just before the clear would be a lapse by the service's count).
         if let Some(until) = hold.until
-            && (now.saturating_add(lifetime).unwrap_or(now) >= until || next_due > until)
+            && (now.saturating_add(lifetime).unwrap_or(now) >= until.saturating_add(self.margin).unwrap_or(until) || next_due > until)
         {
             next_due = until;
         }
@@ -158,7 +161,7 @@ mod tests {
         let policy = RenewalPolicy::default();
         let until = now() + SignedDuration::from_mins(72) + SignedDuration::from_secs(30);
         let Renewal::Set { expiration, next_due } = policy.renewal(&hold(Availability::Busy, Activity::InACall, Some(until)), now()) else { panic!() };
-        assert_eq!(expiration, IsoDuration::from_minutes(73));
+        assert_eq!(expiration, IsoDuration::from_minutes(74), "its end and the margin, in whole minutes");
         assert_eq!(next_due, until, "due at its end, to be cleared then");
         assert_eq!(policy.renewal(&hold(Availability::Busy, Activity::InACall, Some(until)), until), Renewal::Clear);
         let Renewal::Set { expiration, .. } = policy.renewal(&hold(Availability::Away, Activity::Away, Some(now() + SignedDuration::from_secs(30))), now()) else { panic!() };

@@ -1,0 +1,139 @@
+//! The agent's rounds: at each instant the caller gives (the system clock in service, a clock tests drive over a
+//! simulated day), every hold that is due — the earliest deadline first — is renewed with setPresence, or cleared
+//! with clearPresence at its end, through the bulk path's JSON `$batch` (its throttling, Retry-After and retries),
+//! and the outcome is written to the store before the round ends.
+
+use crate::schedule::{Renewal, RenewalPolicy};
+use crate::store::{Hold, HoldKey, KeepAliveStore, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use mgpresence_catalog::find_cmdlet;
+use mgpresence_graph::GraphClient;
+use mgpresence_graph::bulk::{BulkItem, BulkOptions, run_bulk};
+use serde_json::{Map, Value, json};
+
+/// How soon a renewal the service did not take (throttled past the retries, unavailable, cut off) is tried again.
+pub const RETRY_AFTER_FAILURE: SignedDuration = SignedDuration::from_secs(15);
+
+/// What one round did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RoundReport {
+    pub renewed: usize,
+    pub cleared: usize,
+    /// Holds renewed after their deadline had passed (their session had lapsed), by key.
+    pub late: Vec<HoldKey>,
+    /// Renewals the service did not take this round, with why; they are tried again soon.
+    pub failed: Vec<(HoldKey, String)>,
+    /// Holds ended because the service refuses them for good (an unknown user, a refused pair), with why.
+    pub ended: Vec<(HoldKey, String)>,
+}
+
+/// The agent over a store and a connection.
+pub struct KeepAliveAgent<'a> {
+    pub store: &'a KeepAliveStore,
+    pub client: &'a GraphClient,
+    pub policy: RenewalPolicy,
+    /// At most this many holds a round.
+    pub round_limit: usize,
+    pub bulk: BulkOptions,
+}
+
+fn key_text(key: &HoldKey) -> String {
+    format!("{}\u{1f}{}", key.user_id, key.session_id)
+}
+
+/// Whether an answer means the hold can never be renewed (rather than "not now").
+fn refused_for_good(status: u16, error_id: &str) -> bool {
+    matches!(status, 400 | 403 | 404) || error_id == "InvalidArgument"
+}
+
+impl<'a> KeepAliveAgent<'a> {
+    pub fn new(store: &'a KeepAliveStore, client: &'a GraphClient) -> Self {
+        Self { store, client, policy: RenewalPolicy::default(), round_limit: 20_000, bulk: BulkOptions::default() }
+    }
+
+    /// One round at `now`.
+    pub async fn round(&self, now: Timestamp) -> Result<RoundReport, StoreError> {
+        let due = self.store.due(now, self.round_limit)?;
+        let mut report = RoundReport::default();
+        let (mut renewals, mut clears): (Vec<(Hold, Renewal)>, Vec<Hold>) = (Vec::new(), Vec::new());
+        for hold in due {
+            match self.policy.renewal(&hold, now) {
+                Renewal::Clear => clears.push(hold),
+                renewal => renewals.push((hold, renewal)),
+            }
+        }
+        if !renewals.is_empty() {
+            let items = renewals
+                .iter()
+                .map(|(hold, renewal)| {
+                    let Renewal::Set { expiration, .. } = renewal else { unreachable!("only renewals here") };
+                    let bound = json!({
+                        "UserId": hold.key.user_id,
+                        "SessionId": hold.key.session_id,
+                        "Availability": hold.availability.as_str(),
+                        "Activity": hold.activity.as_str(),
+                        "ExpirationDuration": expiration.to_string(),
+                    });
+                    BulkItem { key: key_text(&hold.key), bound: bound.as_object().cloned().unwrap_or_default() }
+                })
+                .collect();
+            let set = find_cmdlet("Set-MgUserPresence").expect("the catalog has Set-MgUserPresence");
+            let outcomes = run_bulk(self.client, &set, "SetExpanded", items, &self.bulk).await;
+            for ((hold, renewal), outcome) in renewals.iter().zip(outcomes) {
+                let Renewal::Set { next_due, .. } = renewal else { continue };
+                match &outcome.error {
+                    None => {
+                        // Renewed after its deadline: the session had faded or expired meanwhile.
+                        let lapsed = hold.last_renewed.is_some() && now > hold.next_due.saturating_add(self.policy.margin).unwrap_or(hold.next_due);
+                        if lapsed {
+                            report.late.push(hold.key.clone());
+                        }
+                        self.store.record_renewal(&hold.key, now, &outcome.status.to_string(), *next_due, lapsed)?;
+                        report.renewed += 1;
+                    }
+                    Some(e) if refused_for_good(outcome.status, &e.error_id) => {
+                        self.store.remove(&hold.key)?;
+                        report.ended.push((hold.key.clone(), e.describe()));
+                    }
+                    Some(e) => {
+                        let retry = now.saturating_add(RETRY_AFTER_FAILURE).unwrap_or(now).min(*next_due);
+                        self.store.record_renewal(&hold.key, now, &e.describe(), retry, false)?;
+                        report.failed.push((hold.key.clone(), e.describe()));
+                    }
+                }
+            }
+        }
+        if !clears.is_empty() {
+            let items = clears
+                .iter()
+                .map(|hold| {
+                    let mut bound = Map::new();
+                    bound.insert("UserId".into(), Value::String(hold.key.user_id.clone()));
+                    bound.insert("SessionId".into(), Value::String(hold.key.session_id.clone()));
+                    BulkItem { key: key_text(&hold.key), bound }
+                })
+                .collect();
+            let clear = find_cmdlet("Clear-MgUserPresence").expect("the catalog has Clear-MgUserPresence");
+            let outcomes = run_bulk(self.client, &clear, "ClearExpanded", items, &self.bulk).await;
+            for (hold, outcome) in clears.iter().zip(outcomes) {
+                match &outcome.error {
+                    // 404: the session was gone already (expired at the hold's end); either way the hold is done.
+                    None => {
+                        self.store.remove(&hold.key)?;
+                        report.cleared += 1;
+                    }
+                    Some(_) if outcome.status == 404 => {
+                        self.store.remove(&hold.key)?;
+                        report.cleared += 1;
+                    }
+                    Some(e) => {
+                        let retry = now.saturating_add(RETRY_AFTER_FAILURE).unwrap_or(now);
+                        self.store.record_renewal(&hold.key, now, &e.describe(), retry, false)?;
+                        report.failed.push((hold.key.clone(), e.describe()));
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+}

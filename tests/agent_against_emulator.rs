@@ -1,0 +1,63 @@
+//! The keep-alive agent against the emulator over a simulated day: the test drives one clock for both (the
+//! emulator's, which the agent's rounds are given), and the emulator judges by the service's rules whether any
+//! session faded or expired.
+
+use jiff::SignedDuration;
+use mgpresence_agent::{HoldKey, KeepAliveAgent, KeepAliveStore, NewHold};
+use mgpresence_domain::{Activity, Availability};
+use mgpresence_emulator::{EmulatorConfig, RunningEmulator};
+use mgpresence_graph::{Cloud, Credential, GraphClient, GraphClientConfig, RetryPolicy};
+use secrecy::SecretString;
+use std::time::Duration;
+
+fn client(url: &str) -> GraphClient {
+    let mut config = GraphClientConfig::new(Cloud::custom("Emulator", url, url).unwrap());
+    config.credential = Some(Credential::AccessToken(SecretString::from("agent-token")));
+    config.retry = RetryPolicy { max_retries: 3, delay: Duration::from_millis(5), max_delay: Duration::from_millis(50), total_limit: None };
+    GraphClient::new(config).unwrap()
+}
+
+#[tokio::test]
+async fn a_simulated_day_of_holds_has_no_lapse_and_every_end_is_cleared_on_time() {
+    let emulator = RunningEmulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = KeepAliveStore::open(&dir.path().join("holds.db")).unwrap();
+    let start = emulator.state.clock.now();
+    let key = |i: usize| HoldKey { user_id: format!("agent-user-{i:03}"), session_id: "agent-app".into() };
+    for i in 0..200 {
+        let (availability, activity) = if i % 2 == 0 { (Availability::Available, Activity::Available) } else { (Availability::Busy, Activity::InACall) };
+        // Every fifth hold ends during the day, at its own time.
+        let until = (i % 5 == 0).then(|| start + SignedDuration::from_mins(i64::try_from(i).unwrap() * 7 + 3));
+        store.add(&NewHold { key: key(i), availability, activity, until }, start).unwrap();
+    }
+    let client = client(&emulator.url);
+    let agent = KeepAliveAgent::new(&store, &client);
+    let mut cleared_at = std::collections::HashMap::new();
+    let mut renewed = 0;
+    for minute in 0..=24 * 60 {
+        let now = emulator.state.clock.now();
+        let before: std::collections::HashSet<_> = store.list().unwrap().into_iter().map(|h| h.key).collect();
+        let report = agent.round(now).await.unwrap();
+        assert!(report.failed.is_empty() && report.ended.is_empty() && report.late.is_empty(), "minute {minute}: {report:?}");
+        renewed += report.renewed;
+        if report.cleared > 0 {
+            let after: std::collections::HashSet<_> = store.list().unwrap().into_iter().map(|h| h.key).collect();
+            for gone in before.difference(&after) {
+                cleared_at.insert(gone.clone(), now);
+            }
+        }
+        emulator.state.clock.advance(SignedDuration::from_mins(1));
+    }
+    let end = emulator.state.clock.now();
+    let lapses = emulator.state.store.lock().unwrap().lapses(end);
+    assert!(lapses.is_empty(), "{} lapses, first: {:?}", lapses.len(), lapses.first());
+    for i in (0..200).step_by(5) {
+        let until = start + SignedDuration::from_mins(i64::try_from(i).unwrap() * 7 + 3);
+        let cleared = cleared_at.get(&key(i)).unwrap_or_else(|| panic!("hold {i} was not cleared"));
+        assert!(*cleared >= until && cleared.duration_since(until) <= SignedDuration::from_mins(1), "hold {i}: until {until}, cleared {cleared}");
+    }
+    assert_eq!(store.count().unwrap(), 160, "the holds without an end are all kept");
+    // Available holds renew every 4 minutes, Busy ones every few hours: far fewer than one request a hold a minute.
+    assert!(renewed < 200 * 24 * 60 / 3, "{renewed} renewals");
+    emulator.stop().await;
+}
