@@ -161,9 +161,22 @@ impl KeepAliveStore {
         &self.path
     }
 
-    /// Adds a hold, or replaces the one of the same user and session; it is due for renewal at `now`. The hold is on
-    /// disk when this returns.
-    pub fn add(&self, hold: &NewHold, now: Timestamp) -> Result<Hold, StoreError> {
+    /// Adds holds (or replaces those of the same user and session) in one transaction: all of them or none are on
+    /// disk when this returns. Each is due for renewal at `now`.
+    pub fn add_all(&mut self, holds: &[NewHold], now: Timestamp) -> Result<usize, StoreError> {
+        for hold in holds {
+            Self::check_new(hold)?;
+        }
+        let path = self.path.clone();
+        let transaction = self.connection.transaction().map_err(|e| Self::error_of(&path, e))?;
+        for hold in holds {
+            Self::upsert(&transaction, hold, now).map_err(|e| Self::error_of(&path, e))?;
+        }
+        transaction.commit().map_err(|e| Self::error_of(&path, e))?;
+        Ok(holds.len())
+    }
+
+    fn check_new(hold: &NewHold) -> Result<(), StoreError> {
         if hold.key.user_id.trim().is_empty() || hold.key.session_id.trim().is_empty() {
             return Err(StoreError::EmptyKey);
         }
@@ -174,24 +187,33 @@ impl KeepAliveStore {
                 supported: describe_pairs(SESSION_PRESENCE_PAIRS),
             });
         }
-        self.connection
-            .execute(
-                "INSERT INTO holds (user_key, session_key, user_id, session_id, availability, activity, until_s, added_s, next_due_s)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
-                 ON CONFLICT (user_key, session_key) DO UPDATE SET
-                    availability = excluded.availability, activity = excluded.activity, until_s = excluded.until_s, next_due_s = excluded.next_due_s",
-                params![
-                    key_text(&hold.key.user_id),
-                    key_text(&hold.key.session_id),
-                    hold.key.user_id.trim(),
-                    hold.key.session_id.trim(),
-                    hold.availability.as_str(),
-                    hold.activity.as_str(),
-                    hold.until.map(seconds),
-                    seconds(now),
-                ],
-            )
-            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    fn upsert(connection: &Connection, hold: &NewHold, now: Timestamp) -> rusqlite::Result<usize> {
+        connection.execute(
+            "INSERT INTO holds (user_key, session_key, user_id, session_id, availability, activity, until_s, added_s, next_due_s)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT (user_key, session_key) DO UPDATE SET
+                availability = excluded.availability, activity = excluded.activity, until_s = excluded.until_s, next_due_s = excluded.next_due_s",
+            params![
+                key_text(&hold.key.user_id),
+                key_text(&hold.key.session_id),
+                hold.key.user_id.trim(),
+                hold.key.session_id.trim(),
+                hold.availability.as_str(),
+                hold.activity.as_str(),
+                hold.until.map(seconds),
+                seconds(now),
+            ],
+        )
+    }
+
+    /// Adds a hold, or replaces the one of the same user and session; it is due for renewal at `now`. The hold is on
+    /// disk when this returns.
+    pub fn add(&self, hold: &NewHold, now: Timestamp) -> Result<Hold, StoreError> {
+        Self::check_new(hold)?;
+        Self::upsert(&self.connection, hold, now).map_err(|e| self.fail(e))?;
         self.get(&hold.key)?.ok_or_else(|| StoreError::Corrupt { path: self.path.clone(), reason: "a hold just written cannot be read".into() })
     }
 

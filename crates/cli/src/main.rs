@@ -3,6 +3,9 @@
 //! - `mgpresence serve` runs the local Graph presence emulator and prints its URL.
 //! - `mgpresence set` / `mgpresence get` call Graph (or the emulator) through the same catalog cmdlets the PowerShell
 //!   module uses, so both behave alike. Errors go to stderr with a non-zero exit code.
+//! - `mgpresence agent` keeps presence alive past the service's limits ([`agent`]).
+
+mod agent;
 
 use clap::{Args, Parser, Subcommand};
 use mgpresence_catalog::bulk::BulkAction as CatalogBulkAction;
@@ -34,6 +37,11 @@ enum Command {
     Get(GetArgs),
     /// Set or clear the presence of many users from a CSV or JSON-lines file, through $batch.
     Bulk(BulkArgs),
+    /// Keep presence alive past the service's limits: holds in a store, renewed by `agent run`.
+    Agent {
+        #[command(subcommand)]
+        command: agent::AgentCommand,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -279,6 +287,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Bulk(args) => bulk(args).await,
+        Command::Agent { command } => agent::agent(command).await,
         Command::Get(args) => {
             let output = call(&args.connection, "Get-MgUserPresence", "Get", json!({"UserId": args.user_id})).await?;
             for item in output {
@@ -296,9 +305,12 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 /// The rows of a CSV or JSON-lines file, as bound-parameter objects.
 fn read_rows(args: &BulkArgs) -> Result<Vec<Map<String, Value>>, String> {
-    let path = &args.file;
+    read_table(&args.file, args.jsonl || args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl")))
+}
+
+/// The rows of a CSV file (a header line, then values; empty cells left out) or of a JSON-lines file.
+pub(crate) fn read_table(path: &std::path::Path, jsonl: bool) -> Result<Vec<Map<String, Value>>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let jsonl = args.jsonl || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
     if jsonl {
         return text
             .lines()

@@ -1,0 +1,394 @@
+//! `mgpresence agent`: the keep-alive agent's command line over its store ([`mgpresence_agent`]).
+//!
+//! - `add` (one user, or a CSV / JSON-lines file as `bulk` takes), refused with the numbers when the holds would not
+//!   fit the throttle budget, unless `--force`; `remove`; `list` / `status` (each hold's next renewal, last result,
+//!   lapses), as text or `--json`;
+//! - `run`: the agent in the foreground, for a service manager; it renews the holds until SIGTERM or Ctrl+C (the
+//!   round in flight finishes), and answers on a loopback status address in Prometheus text format.
+
+use clap::{Args, Subcommand};
+use jiff::{Timestamp, Zoned};
+use mgpresence_agent::{Capacity, Hold, HoldKey, KeepAliveAgent, KeepAliveStore, NewHold};
+use mgpresence_graph::auth::Credential;
+use mgpresence_graph::{Cloud, GraphClient, GraphClientConfig};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub enum AgentCommand {
+    /// Hold a user's presence (or many users' from a file) until removed or until a time.
+    Add(AddArgs),
+    /// Stop holding a user's presence.
+    Remove(RemoveArgs),
+    /// The holds, the earliest renewal first.
+    List(StoreArgs),
+    /// The holds with their state: next renewal, last result, lapses.
+    Status(StoreArgs),
+    /// Run the agent until stopped (SIGTERM, Ctrl+C).
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+pub struct StoreArgs {
+    /// The store file; a file in the user's data directory by default.
+    #[arg(long, env = "MGPRESENCE_AGENT_STORE")]
+    store: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The user (object id or user principal name); or --file.
+    #[arg(long, required_unless_present = "file")]
+    user: Option<String>,
+    /// A CSV file with a UserId column (and optionally SessionId, Availability, Activity, Until), or JSON lines.
+    #[arg(long, conflicts_with = "user")]
+    file: Option<PathBuf>,
+    /// The presence session: the application's client id.
+    #[arg(long, env = "AZURE_CLIENT_ID")]
+    session_id: Option<String>,
+    #[arg(long)]
+    availability: Option<String>,
+    #[arg(long)]
+    activity: Option<String>,
+    /// When to stop holding (and clear): a time today (17:00) or an RFC 3339 instant.
+    #[arg(long)]
+    until: Option<String>,
+    /// Add even when the holds do not fit the throttle budget (lapses will follow).
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+pub struct RemoveArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[arg(long)]
+    user: String,
+    #[arg(long, env = "AZURE_CLIENT_ID")]
+    session_id: String,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// A Graph service root to use instead of the global cloud (the emulator's URL, say).
+    #[arg(long, env = "MGPRESENCE_GRAPH_ENDPOINT")]
+    endpoint: Option<String>,
+    /// Where to answer health and metrics (Prometheus text at /metrics); loopback only.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    status_address: SocketAddr,
+    /// Run rounds until no hold is due, then stop (for tests and one-shot runs).
+    #[arg(long)]
+    once: bool,
+}
+
+/// The default store: `<data dir>/MgPresence/keepalive.db`.
+fn store_path(args: &StoreArgs) -> Result<PathBuf, String> {
+    if let Some(path) = &args.store {
+        return Ok(path.clone());
+    }
+    let dirs = directories::ProjectDirs::from("", "", "MgPresence").ok_or("no data directory for this user: pass --store")?;
+    std::fs::create_dir_all(dirs.data_dir()).map_err(|e| format!("{}: {e}", dirs.data_dir().display()))?;
+    Ok(dirs.data_dir().join("keepalive.db"))
+}
+
+fn open(args: &StoreArgs) -> Result<KeepAliveStore, String> {
+    KeepAliveStore::open(&store_path(args)?).map_err(|e| e.to_string())
+}
+
+/// `17:00` (today, local time) or an RFC 3339 instant.
+fn parse_until(text: &str, now: &Zoned) -> Result<Timestamp, String> {
+    if let Ok(instant) = text.parse::<Timestamp>() {
+        return Ok(instant);
+    }
+    let time: jiff::civil::Time = text.parse().map_err(|_| format!("'{text}' is neither a time of day (17:00) nor an RFC 3339 instant"))?;
+    let today = now.date().to_datetime(time).to_zoned(now.time_zone().clone()).map_err(|e| e.to_string())?;
+    if today.timestamp() <= now.timestamp() {
+        return Err(format!("{text} has passed today; give a later time or an instant"));
+    }
+    Ok(today.timestamp())
+}
+
+fn hold_json(h: &Hold) -> Value {
+    json!({
+        "userId": h.key.user_id,
+        "sessionId": h.key.session_id,
+        "availability": h.availability.as_str(),
+        "activity": h.activity.as_str(),
+        "until": h.until.map(|t| t.to_string()),
+        "nextRenewal": h.next_due.to_string(),
+        "lastRenewed": h.last_renewed.map(|t| t.to_string()),
+        "lastResult": h.last_result,
+        "lapses": h.lapses,
+    })
+}
+
+fn print_holds(holds: &[Hold], json_output: bool) -> Result<(), String> {
+    if json_output {
+        println!("{}", Value::Array(holds.iter().map(hold_json).collect()));
+        return Ok(());
+    }
+    for h in holds {
+        println!(
+            "{}\t{}\t{}/{}\tuntil {}\tnext {}\tlast {}\tlapses {}",
+            h.key.user_id,
+            h.key.session_id,
+            h.availability,
+            h.activity,
+            h.until.map_or("-".to_owned(), |t| t.to_string()),
+            h.next_due,
+            h.last_result.as_deref().unwrap_or("-"),
+            h.lapses
+        );
+    }
+    Ok(())
+}
+
+/// The rows to add: the one user, or the file's (each row's columns over the options).
+fn rows(args: &AddArgs) -> Result<Vec<Map<String, Value>>, String> {
+    let mut common = Map::new();
+    for (name, value) in [("SessionId", &args.session_id), ("Availability", &args.availability), ("Activity", &args.activity), ("Until", &args.until)] {
+        if let Some(v) = value {
+            common.insert(name.into(), Value::String(v.clone()));
+        }
+    }
+    let listed = match (&args.user, &args.file) {
+        (Some(user), _) => vec![Map::from_iter([("UserId".to_owned(), Value::String(user.clone()))])],
+        (None, Some(file)) => crate::read_table(file, file.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl")))?,
+        (None, None) => return Err("give --user or --file".into()),
+    };
+    Ok(listed
+        .into_iter()
+        .map(|row| {
+            let mut merged = common.clone();
+            merged.extend(row);
+            merged
+        })
+        .collect())
+}
+
+fn new_hold(row: &Map<String, Value>, now: &Zoned) -> Result<NewHold, String> {
+    let text = |name: &str| row.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str()).map(str::to_owned);
+    let user_id = text("UserId").ok_or("a row has no UserId")?;
+    let session_id = text("SessionId").ok_or_else(|| format!("{user_id}: no session id (--session-id, a SessionId column, or AZURE_CLIENT_ID)"))?;
+    let availability = text("Availability").ok_or_else(|| format!("{user_id}: no availability"))?.parse().map_err(|e| format!("{user_id}: {e}"))?;
+    let activity = text("Activity").ok_or_else(|| format!("{user_id}: no activity"))?.parse().map_err(|e| format!("{user_id}: {e}"))?;
+    let until = text("Until").map(|u| parse_until(&u, now).map_err(|e| format!("{user_id}: {e}"))).transpose()?;
+    Ok(NewHold { key: HoldKey { user_id, session_id }, availability, activity, until })
+}
+
+fn add(args: &AddArgs) -> Result<(), String> {
+    let mut store = open(&args.store)?;
+    let now = Zoned::now();
+    let holds = rows(args)?.iter().map(|row| new_hold(row, &now)).collect::<Result<Vec<_>, _>>()?;
+    let existing = store.list().map_err(|e| e.to_string())?;
+    let replaced = |h: &Hold| holds.iter().any(|n| n.key.user_id.eq_ignore_ascii_case(&h.key.user_id) && n.key.session_id.eq_ignore_ascii_case(&h.key.session_id));
+    let together = existing.iter().filter(|h| !replaced(h)).map(|h| h.availability).chain(holds.iter().map(|h| h.availability));
+    if let Err(over) = Capacity::default().check(together)
+        && !args.force
+    {
+        return Err(format!("{over} Nothing was added."));
+    }
+    store.add_all(&holds, now.timestamp()).map_err(|e| e.to_string())?;
+    if !args.store.json {
+        eprintln!("{} hold(s) added to {}", holds.len(), store.path().display());
+    }
+    let added: Vec<Hold> = holds.iter().filter_map(|h| store.get(&h.key).ok().flatten()).collect();
+    print_holds(&added, args.store.json)
+}
+
+fn remove(args: &RemoveArgs) -> Result<(), String> {
+    let store = open(&args.store)?;
+    let key = HoldKey { user_id: args.user.clone(), session_id: args.session_id.clone() };
+    if !store.remove(&key).map_err(|e| e.to_string())? {
+        return Err(format!("no hold of {} for session {}", args.user, args.session_id));
+    }
+    Ok(())
+}
+
+fn status(args: &StoreArgs) -> Result<(), String> {
+    let store = open(args)?;
+    let holds = store.list().map_err(|e| e.to_string())?;
+    let capacity = Capacity::default();
+    let needed: f64 = holds.iter().map(|h| capacity.renewals_per_window(h.availability)).sum();
+    let lapses: u64 = holds.iter().map(|h| u64::from(h.lapses)).sum();
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "store": store.path().display().to_string(),
+                "holds": holds.len(),
+                "lapses": lapses,
+                "renewalsPerWindow": needed,
+                "budgetPerWindow": capacity.requests,
+                "windowSeconds": capacity.window.as_secs(),
+                "each": holds.iter().map(hold_json).collect::<Vec<_>>(),
+            })
+        );
+        return Ok(());
+    }
+    println!(
+        "{} hold(s) in {}; {needed:.0} of {} renewals per {} s; {lapses} lapse(s) so far",
+        holds.len(),
+        store.path().display(),
+        capacity.requests,
+        capacity.window.as_secs()
+    );
+    print_holds(&holds, false)
+}
+
+/// The agent's credential, from the environment as `Connect-MgGraph -EnvironmentVariable` takes it (or a token).
+fn credential() -> Result<Credential, String> {
+    let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(token) = variable("MGPRESENCE_ACCESS_TOKEN") {
+        return Ok(Credential::AccessToken(SecretString::from(token)));
+    }
+    if let (Some(client_id), Some(tenant_id), Some(secret)) = (variable("AZURE_CLIENT_ID"), variable("AZURE_TENANT_ID"), variable("AZURE_CLIENT_SECRET")) {
+        return Ok(Credential::ClientSecret { tenant_id, client_id, secret: SecretString::from(secret) });
+    }
+    if variable("IDENTITY_ENDPOINT").is_some() || variable("AZURE_CLIENT_ID").is_some() && variable("AZURE_TENANT_ID").is_none() {
+        return Ok(Credential::ManagedIdentity {
+            client_id: variable("AZURE_CLIENT_ID"),
+            identity_endpoint: variable("IDENTITY_ENDPOINT"),
+            identity_header: variable("IDENTITY_HEADER").map(SecretString::from),
+            imds_endpoint: variable("IMDS_ENDPOINT"),
+        });
+    }
+    Err("no credential: set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, or IDENTITY_ENDPOINT and IDENTITY_HEADER (managed identity)".into())
+}
+
+/// What the status address reports.
+#[derive(Default)]
+struct Metrics {
+    holds: AtomicU64,
+    renewals: AtomicU64,
+    clears: AtomicU64,
+    failures: AtomicU64,
+    late: AtomicU64,
+    ended: AtomicU64,
+    rounds: AtomicU64,
+}
+
+impl Metrics {
+    fn prometheus(&self) -> String {
+        let line = |name: &str, kind: &str, help: &str, value: &AtomicU64| {
+            format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n", value.load(Ordering::Relaxed))
+        };
+        [
+            "# HELP mgpresence_agent_up Whether the agent is running.\n# TYPE mgpresence_agent_up gauge\nmgpresence_agent_up 1\n".to_owned(),
+            line("mgpresence_agent_holds", "gauge", "Holds in the store.", &self.holds),
+            line("mgpresence_agent_renewals_total", "counter", "Renewals the service took.", &self.renewals),
+            line("mgpresence_agent_clears_total", "counter", "Holds cleared at their end.", &self.clears),
+            line("mgpresence_agent_failures_total", "counter", "Renewals the service did not take (tried again).", &self.failures),
+            line("mgpresence_agent_lapses_total", "counter", "Renewals sent after the session had faded or expired.", &self.late),
+            line("mgpresence_agent_ended_total", "counter", "Holds ended because the service refused them for good.", &self.ended),
+            line("mgpresence_agent_rounds_total", "counter", "Rounds run.", &self.rounds),
+        ]
+        .concat()
+    }
+}
+
+async fn run(args: &RunArgs) -> Result<(), String> {
+    if !args.status_address.ip().is_loopback() {
+        return Err(format!("{}: the status address must be a loopback address", args.status_address));
+    }
+    let store = open(&args.store)?;
+    let cloud = match &args.endpoint {
+        Some(endpoint) => Cloud::custom("Custom", endpoint, endpoint).map_err(|e| e.to_string())?,
+        None => Cloud::built_in().into_iter().next().ok_or("no cloud")?,
+    };
+    let mut config = GraphClientConfig::new(cloud);
+    config.credential = Some(credential()?);
+    let client = GraphClient::new(config).map_err(|e| e.to_string())?;
+    let metrics = Arc::new(Metrics::default());
+    let listener = tokio::net::TcpListener::bind(args.status_address).await.map_err(|e| format!("{}: {e}", args.status_address))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let served = metrics.clone();
+    let app = axum::Router::new()
+        .route("/health", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let served = served.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], served.prometheus()) }
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    eprintln!("mgpresence agent: {} hold(s) in {}; status at http://{address}/metrics", store.count().unwrap_or(0), store.path().display());
+    let agent = KeepAliveAgent::new(&store, &client);
+    let mut stop = Box::pin(stopped());
+    loop {
+        let report = agent.round(Timestamp::now()).await.map_err(|e| e.to_string())?;
+        metrics.rounds.fetch_add(1, Ordering::Relaxed);
+        metrics.renewals.fetch_add(report.renewed as u64, Ordering::Relaxed);
+        metrics.clears.fetch_add(report.cleared as u64, Ordering::Relaxed);
+        metrics.failures.fetch_add(report.failed.len() as u64, Ordering::Relaxed);
+        metrics.late.fetch_add(report.late.len() as u64, Ordering::Relaxed);
+        metrics.ended.fetch_add(report.ended.len() as u64, Ordering::Relaxed);
+        metrics.holds.store(store.count().unwrap_or(0) as u64, Ordering::Relaxed);
+        for (key, why) in &report.ended {
+            eprintln!("mgpresence agent: {} ({}) ended: {why}", key.user_id, key.session_id);
+        }
+        for (key, why) in &report.failed {
+            eprintln!("mgpresence agent: {} ({}) not renewed, trying again: {why}", key.user_id, key.session_id);
+        }
+        for key in &report.late {
+            eprintln!("mgpresence agent: {} ({}) lapsed before its renewal", key.user_id, key.session_id);
+        }
+        if args.once && store.due(Timestamp::now(), 1).map_err(|e| e.to_string())?.is_empty() {
+            return Ok(());
+        }
+        tokio::select! {
+            () = &mut stop => {
+                eprintln!("mgpresence agent: stopped; the holds stay in the store");
+                return Ok(());
+            }
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// SIGTERM (a service manager) or Ctrl+C.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub async fn agent(command: AgentCommand) -> Result<(), String> {
+    match command {
+        AgentCommand::Add(args) => add(&args),
+        AgentCommand::Remove(args) => remove(&args),
+        AgentCommand::List(args) => {
+            let store = open(&args)?;
+            print_holds(&store.list().map_err(|e| e.to_string())?, args.json)
+        }
+        AgentCommand::Status(args) => status(&args),
+        AgentCommand::Run(args) => run(&args).await,
+    }
+}
