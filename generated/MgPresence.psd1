@@ -77,7 +77,10 @@
         'Get-MgEnvironment',
         'Set-MgRequestContext',
         'Get-MgRequestContext',
-        'Invoke-MgBulkUserPresence'
+        'Invoke-MgBulkUserPresence',
+        'Register-MgPresenceKeepAlive',
+        'Unregister-MgPresenceKeepAlive',
+        'Get-MgPresenceKeepAlive'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

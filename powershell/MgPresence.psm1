@@ -6,3 +6,4 @@
 . "$PSScriptRoot/MgPresence.Cmdlets.ps1"
 . "$PSScriptRoot/MgPresence.Authentication.ps1"
 . "$PSScriptRoot/MgPresence.Bulk.ps1"
+. "$PSScriptRoot/MgPresence.KeepAlive.ps1"

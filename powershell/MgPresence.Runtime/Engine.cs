@@ -232,6 +232,22 @@ namespace MgPresence.Runtime
         }
 
         /// <summary>Runs a bulk call; returns the outcomes JSON array, or the error.</summary>
+        /// <summary>
+        /// A keep-alive store request: action 0 adds the holds of <paramref name="holdsJson"/>, 1 removes them, 2 lists
+        /// every hold. Returns the holds touched as a JSON array, or the error.
+        /// </summary>
+        public static (string HoldsJson, CallFailure? Error) KeepAlive(byte action, string storePath, string holdsJson, bool force)
+        {
+            using var result = Guarded(() => graph_session_keep_alive(Session, new KeepAliveRequest
+            {
+                action = action,
+                store_path = storePath.Utf8(),
+                holds_json = holdsJson.Utf8(),
+                force = force ? (byte)1 : (byte)0,
+            }).AsOk());
+            return (result.holds_json.String, Failure(result.error));
+        }
+
         public static (string OutcomesJson, CallFailure? Error) InvokeBulk(string action, bool beta, string commonJson, string itemsJson, uint concurrency)
         {
             using var result = Guarded(() => graph_session_invoke_bulk(Session, new BulkCall

@@ -6,7 +6,10 @@
 //! - [`schedule`]: when each hold must be renewed and with which expiration, and whether a set of holds fits the
 //!   throttle budget ([`schedule::Capacity`]).
 //! - [`runner`]: the rounds that renew (or clear) the holds that are due, through the bulk path's `$batch`.
+//! - [`registration`]: adding holds from loose rows, checked against the budget, and holds as JSON (the CLI's and
+//!   the PowerShell cmdlets' shared way in and out).
 
+pub mod registration;
 pub mod runner;
 pub mod schedule;
 pub mod store;

@@ -29,6 +29,9 @@ pub enum ErrorCategory {
     LimitsExceeded,
     SecurityError,
     OperationStopped,
+    ResourceBusy,
+    ResourceUnavailable,
+    WriteError,
 }
 
 /// Why a cmdlet call failed: refused before anything was sent, or answered with an error.

@@ -8,7 +8,8 @@
 
 use clap::{Args, Subcommand};
 use jiff::{Timestamp, Zoned};
-use mgpresence_agent::{Capacity, Hold, HoldKey, KeepAliveAgent, KeepAliveStore, NewHold};
+use mgpresence_agent::registration::{hold_json, register};
+use mgpresence_agent::{Capacity, Hold, HoldKey, KeepAliveAgent, KeepAliveStore};
 use mgpresence_graph::auth::Credential;
 use mgpresence_graph::{Cloud, GraphClient, GraphClientConfig};
 use secrecy::SecretString;
@@ -95,12 +96,10 @@ pub struct RunArgs {
 
 /// The default store: `<data dir>/MgPresence/keepalive.db`.
 fn store_path(args: &StoreArgs) -> Result<PathBuf, String> {
-    if let Some(path) = &args.store {
-        return Ok(path.clone());
+    match &args.store {
+        Some(path) => Ok(path.clone()),
+        None => mgpresence_agent::registration::default_store_path(),
     }
-    let dirs = directories::ProjectDirs::from("", "", "MgPresence").ok_or("no data directory for this user: pass --store")?;
-    std::fs::create_dir_all(dirs.data_dir()).map_err(|e| format!("{}: {e}", dirs.data_dir().display()))?;
-    Ok(dirs.data_dir().join("keepalive.db"))
 }
 
 fn open(args: &StoreArgs) -> Result<KeepAliveStore, String> {
@@ -118,20 +117,6 @@ fn parse_until(text: &str, now: &Zoned) -> Result<Timestamp, String> {
         return Err(format!("{text} has passed today; give a later time or an instant"));
     }
     Ok(today.timestamp())
-}
-
-fn hold_json(h: &Hold) -> Value {
-    json!({
-        "userId": h.key.user_id,
-        "sessionId": h.key.session_id,
-        "availability": h.availability.as_str(),
-        "activity": h.activity.as_str(),
-        "until": h.until.map(|t| t.to_string()),
-        "nextRenewal": h.next_due.to_string(),
-        "lastRenewed": h.last_renewed.map(|t| t.to_string()),
-        "lastResult": h.last_result,
-        "lapses": h.lapses,
-    })
 }
 
 fn print_holds(holds: &[Hold], json_output: bool) -> Result<(), String> {
@@ -178,33 +163,23 @@ fn rows(args: &AddArgs) -> Result<Vec<Map<String, Value>>, String> {
         .collect())
 }
 
-fn new_hold(row: &Map<String, Value>, now: &Zoned) -> Result<NewHold, String> {
-    let text = |name: &str| row.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str()).map(str::to_owned);
-    let user_id = text("UserId").ok_or("a row has no UserId")?;
-    let session_id = text("SessionId").ok_or_else(|| format!("{user_id}: no session id (--session-id, a SessionId column, or AZURE_CLIENT_ID)"))?;
-    let availability = text("Availability").ok_or_else(|| format!("{user_id}: no availability"))?.parse().map_err(|e| format!("{user_id}: {e}"))?;
-    let activity = text("Activity").ok_or_else(|| format!("{user_id}: no activity"))?.parse().map_err(|e| format!("{user_id}: {e}"))?;
-    let until = text("Until").map(|u| parse_until(&u, now).map_err(|e| format!("{user_id}: {e}"))).transpose()?;
-    Ok(NewHold { key: HoldKey { user_id, session_id }, availability, activity, until })
-}
-
 fn add(args: &AddArgs) -> Result<(), String> {
     let mut store = open(&args.store)?;
     let now = Zoned::now();
-    let holds = rows(args)?.iter().map(|row| new_hold(row, &now)).collect::<Result<Vec<_>, _>>()?;
-    let existing = store.list().map_err(|e| e.to_string())?;
-    let replaced = |h: &Hold| holds.iter().any(|n| n.key.user_id.eq_ignore_ascii_case(&h.key.user_id) && n.key.session_id.eq_ignore_ascii_case(&h.key.session_id));
-    let together = existing.iter().filter(|h| !replaced(h)).map(|h| h.availability).chain(holds.iter().map(|h| h.availability));
-    if let Err(over) = Capacity::default().check(together)
-        && !args.force
-    {
-        return Err(format!("{over} Nothing was added."));
-    }
-    store.add_all(&holds, now.timestamp()).map_err(|e| e.to_string())?;
+    // A time of day for Until is today's, in local time: made an instant here, as the store takes it.
+    let rows = rows(args)?
+        .into_iter()
+        .map(|mut row| {
+            if let Some((name, Value::String(text))) = row.iter().find(|(k, _)| k.eq_ignore_ascii_case("Until")).map(|(k, v)| (k.clone(), v.clone())) {
+                row.insert(name, Value::String(parse_until(&text, &now)?.to_string()));
+            }
+            Ok(row)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let added = register(&mut store, &rows, now.timestamp(), args.force, Capacity::default()).map_err(|e| e.to_string())?;
     if !args.store.json {
-        eprintln!("{} hold(s) added to {}", holds.len(), store.path().display());
+        eprintln!("{} hold(s) added to {}", added.len(), store.path().display());
     }
-    let added: Vec<Hold> = holds.iter().filter_map(|h| store.get(&h.key).ok().flatten()).collect();
     print_holds(&added, args.store.json)
 }
 

@@ -3,7 +3,7 @@
 //! reads it: a null pointer is empty text, bytes that are not UTF-8 and text larger than [`MAX_ARGUMENT_BYTES`] are
 //! refused with a call error that names the argument. After [`CheckedArguments::check`] passes, `as_str()` is sound.
 
-use crate::types::{BulkCall, CmdletCall, ConnectRequest, EnvironmentRequest, KeptSignInRequest, UserSignInRequest};
+use crate::types::{BulkCall, CmdletCall, ConnectRequest, EnvironmentRequest, KeepAliveRequest, KeptSignInRequest, UserSignInRequest};
 use interoptopus::ffi;
 use mgpresence_catalog::binding::{CmdletError, ErrorCategory};
 
@@ -48,4 +48,5 @@ checked_fields!(ConnectRequest: environment, access_token, client_id, tenant_id,
 checked_fields!(EnvironmentRequest: name, graph_endpoint, azure_ad_endpoint);
 checked_fields!(UserSignInRequest: environment, client_id, tenant_id, scopes);
 checked_fields!(KeptSignInRequest: environment, client_id, tenant_id, scope, refresh_token);
+checked_fields!(KeepAliveRequest: store_path, holds_json);
 checked_fields!(BulkCall: action, common_json, items_json);

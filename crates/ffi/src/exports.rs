@@ -7,7 +7,7 @@ use crate::guard::ffi_guard;
 use crate::handles;
 use crate::session::GraphSession;
 use crate::types::{
-    BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, KeptSignInRequest, UserSignInRequest, UserSignInStart,
+    BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, KeepAliveRequest, KeepAliveResult, KeptSignInRequest, UserSignInRequest, UserSignInStart,
     EnvironmentRequest, FfiError, Refusal, SessionHandle,
 };
 use interoptopus::ffi;
@@ -67,6 +67,12 @@ pub fn graph_session_keep_user_sign_in(session: SessionHandle) -> ffi::Result<ff
 #[ffi]
 pub fn graph_session_resume_user_sign_in(session: SessionHandle, request: KeptSignInRequest) -> ffi::Result<CallError, FfiError> {
     with_checked(session, &request, |s| s.resume_user_sign_in(&request))
+}
+
+/// Adds, removes or lists keep-alive holds in a store (the agent's, which `mgpresence agent run` renews).
+#[ffi]
+pub fn graph_session_keep_alive(session: SessionHandle, request: KeepAliveRequest) -> ffi::Result<KeepAliveResult, FfiError> {
+    with_checked(session, &request, |_| crate::keep_alive::handle(&request))
 }
 
 /// Starts a delegated sign-in through the browser (authorization code with PKCE, answered on a loopback port); the

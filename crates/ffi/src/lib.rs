@@ -14,6 +14,7 @@ pub mod arguments;
 pub mod exports;
 pub mod guard;
 pub mod handles;
+pub mod keep_alive;
 pub mod session;
 pub mod types;
 
@@ -21,7 +22,7 @@ use interoptopus::inventory::RustInventory;
 use interoptopus::{builtins_string, ffi, function, guard as api_guard};
 
 pub use session::GraphSession;
-pub use types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, KeptSignInRequest, UserSignInRequest, UserSignInStart, EnvironmentRequest, FfiError, SessionHandle};
+pub use types::{BulkCall, BulkResult, CallDescription, CallError, CallOutcome, CmdletCall, ConnectRequest, KeepAliveRequest, KeepAliveResult, KeptSignInRequest, UserSignInRequest, UserSignInStart, EnvironmentRequest, FfiError, SessionHandle};
 
 /// The library version.
 #[ffi]
@@ -66,6 +67,7 @@ pub fn inventory() -> RustInventory {
         .register(function!(exports::graph_session_begin_device_code))
         .register(function!(exports::graph_session_begin_browser_sign_in))
         .register(function!(exports::graph_session_keep_user_sign_in))
+        .register(function!(exports::graph_session_keep_alive))
         .register(function!(exports::graph_session_resume_user_sign_in))
         .register(function!(exports::graph_session_finish_user_sign_in))
         .register(function!(exports::graph_session_invoke_bulk))

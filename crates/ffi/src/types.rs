@@ -156,6 +156,24 @@ pub struct KeptSignInRequest {
     pub timeout_seconds: u32,
 }
 
+/// A request to the keep-alive store: `action` 0 adds the holds of `holds_json` (an array of
+/// `{UserId, SessionId, Availability, Activity, Until?}`, `force` 1 to add past the throttle budget), 1 removes those
+/// it names (`{UserId, SessionId}`), 2 lists every hold. `store_path` empty means the default store.
+#[ffi]
+pub struct KeepAliveRequest {
+    pub action: u8,
+    pub store_path: ffi::String,
+    pub holds_json: ffi::String,
+    pub force: u8,
+}
+
+/// The holds a keep-alive request touched (added as stored, removed, or all), as a JSON array, or why not.
+#[ffi]
+pub struct KeepAliveResult {
+    pub holds_json: ffi::String,
+    pub error: CallError,
+}
+
 /// The user sign-in that was started: for a device code, the message to show the user; for the browser, the address
 /// to open; or why it could not start.
 #[ffi]
@@ -218,6 +236,12 @@ impl Refusal for CallOutcome {
 impl Refusal for CallDescription {
     fn refused(error: &CmdletError) -> Self {
         Self { target: empty(), action: empty(), error: CallError::from_cmdlet_error(error) }
+    }
+}
+
+impl Refusal for KeepAliveResult {
+    fn refused(error: &CmdletError) -> Self {
+        Self { holds_json: ffi::String::from_string("[]".to_owned()), error: CallError::from_cmdlet_error(error) }
     }
 }
 
