@@ -61,3 +61,52 @@ async fn a_simulated_day_of_holds_has_no_lapse_and_every_end_is_cleared_on_time(
     assert!(renewed < 200 * 24 * 60 / 3, "{renewed} renewals");
     emulator.stop().await;
 }
+
+/// Under 5% injected 429s, 503s and cut connections each (every request of a batch, and the batches themselves), the
+/// agent's renewals still come before every deadline: the bulk path retries them, and one the service did not take
+/// is tried again at the next round.
+#[tokio::test]
+async fn hours_of_holds_under_faults_have_no_lapse_and_lose_no_hold() {
+    let emulator = RunningEmulator::start(EmulatorConfig {
+        fault_rates: mgpresence_emulator::throttle::FaultRates {
+            throttled: 0.05,
+            unavailable: 0.05,
+            reset: 0.05,
+            retry_after_seconds: 0,
+            ..Default::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = KeepAliveStore::open(&dir.path().join("holds.db")).unwrap();
+    let start = emulator.state.clock.now();
+    let holds: Vec<NewHold> = (0..1000)
+        .map(|i| {
+            let (availability, activity) = if i % 2 == 0 { (Availability::Available, Activity::Available) } else { (Availability::Busy, Activity::InACall) };
+            let until = (i % 10 == 0).then(|| start + SignedDuration::from_mins(30 + i64::try_from(i).unwrap() / 4));
+            NewHold { key: HoldKey { user_id: format!("faulted-{i:04}"), session_id: "agent-app".into() }, availability, activity, until }
+        })
+        .collect();
+    store.add_all(&holds, start).unwrap();
+    let client = client(&emulator.url);
+    let agent = KeepAliveAgent::new(&store, &client);
+    let (mut failed, mut renewed) = (0, 0);
+    let step = SignedDuration::from_secs(20);
+    for _ in 0..(6 * 3600 / 20) {
+        let report = agent.round(emulator.state.clock.now()).await.unwrap();
+        assert!(report.ended.is_empty(), "{:?}", report.ended);
+        failed += report.failed.len();
+        renewed += report.renewed;
+        emulator.state.clock.advance(step);
+    }
+    let lapses = emulator.state.store.lock().unwrap().lapses(emulator.state.clock.now());
+    assert!(lapses.is_empty(), "{} lapses, first: {:?}", lapses.len(), lapses.first());
+    assert_eq!(store.count().unwrap(), 900, "every hold without an end is kept; the 100 with one were cleared");
+    assert!(renewed > 40_000, "{renewed} renewals");
+    // Faults did happen and were got over (a round's failures are tried again at the next one).
+    let faulted = emulator.requests().iter().filter(|r| matches!(r.status, 429 | 503)).count();
+    assert!(faulted > 1000, "{faulted} faulted requests, {failed} renewals tried again");
+    emulator.stop().await;
+}

@@ -88,3 +88,96 @@ fn agent_run_renews_the_due_holds_against_the_emulator() {
         assert_eq!(hold["lastResult"], "200", "{hold}");
     }
 }
+
+/// `agent run` killed (SIGKILL) at random moments and started again: no hold is lost and the store still opens.
+#[test]
+fn an_agent_killed_at_any_moment_loses_no_hold() {
+    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("holds.db");
+    let mut csv = String::from("UserId\n");
+    for i in 0..300 {
+        csv.push_str(&format!("killed-{i}\n"));
+    }
+    let file = dir.path().join("users.csv");
+    std::fs::write(&file, csv).unwrap();
+    let added = agent(&store, &["add", "--file", file.to_str().unwrap(), "--session-id", "app", "--availability", "Busy", "--activity", "InACall"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let bin = assert_cmd::cargo::cargo_bin("mgpresence");
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..6 {
+        let mut child = std::process::Command::new(&bin)
+            .args(["agent", "run", "--endpoint", &emulator.url, "--store"])
+            .arg(&store)
+            .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(std::time::Duration::from_millis(50 + seed % 400));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let status: Value = serde_json::from_slice(&agent(&store, &["status", "--json"]).stdout).unwrap();
+        assert_eq!(status["holds"], 300, "after a kill: {status}");
+    }
+    // A last run renews whatever the kills left due.
+    let run = Command::cargo_bin("mgpresence")
+        .unwrap()
+        .args(["agent", "run", "--once", "--endpoint", &emulator.url, "--store"])
+        .arg(&store)
+        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let status: Value = serde_json::from_slice(&agent(&store, &["status", "--json"]).stdout).unwrap();
+    assert!(status["each"].as_array().unwrap().iter().all(|h| h["lastResult"] == "200"), "{status}");
+}
+
+/// The running agent answers /health and Prometheus /metrics on its loopback address, and stops on SIGTERM.
+#[cfg(unix)]
+#[test]
+fn the_running_agent_reports_metrics_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("holds.db");
+    assert!(agent(&store, &["add", "--user", "metrics-user", "--session-id", "app", "--availability", "Away", "--activity", "Away"]).status.success());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mgpresence"))
+        .args(["agent", "run", "--endpoint", &emulator.url, "--store"])
+        .arg(&store)
+        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let address = first.split("status at http://").nth(1).and_then(|s| s.split('/').next()).unwrap_or_else(|| panic!("{first}")).to_owned();
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let mut metrics = String::new();
+    for _ in 0..50 {
+        metrics = get("/metrics");
+        if metrics.contains("mgpresence_agent_renewals_total 1") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(metrics.contains("# TYPE mgpresence_agent_holds gauge") && metrics.contains("mgpresence_agent_holds 1"), "{metrics}");
+    assert!(metrics.contains("mgpresence_agent_renewals_total 1"), "{metrics}");
+    assert!(get("/health").ends_with("ok"));
+    // SIGTERM, as a service manager stops it.
+    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    assert!(rest.contains("stopped; the holds stay in the store"), "{rest}");
+}
