@@ -232,6 +232,10 @@ fn credential() -> Result<Credential, String> {
     if let (Some(client_id), Some(tenant_id), Some(secret)) = (variable("AZURE_CLIENT_ID"), variable("AZURE_TENANT_ID"), variable("AZURE_CLIENT_SECRET")) {
         return Ok(Credential::ClientSecret { tenant_id, client_id, secret: SecretString::from(secret) });
     }
+    if let (Some(client_id), Some(tenant_id), Some(path)) = (variable("AZURE_CLIENT_ID"), variable("AZURE_TENANT_ID"), variable("AZURE_CLIENT_CERTIFICATE_PATH")) {
+        let pem = std::fs::read_to_string(&path).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e} (a PEM file with the certificate and its key)"))?;
+        return Credential::client_certificate_from_pem(&tenant_id, &client_id, &pem).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e}"));
+    }
     if variable("IDENTITY_ENDPOINT").is_some() || variable("AZURE_CLIENT_ID").is_some() && variable("AZURE_TENANT_ID").is_none() {
         return Ok(Credential::ManagedIdentity {
             client_id: variable("AZURE_CLIENT_ID"),
@@ -240,7 +244,7 @@ fn credential() -> Result<Credential, String> {
             imds_endpoint: variable("IMDS_ENDPOINT"),
         });
     }
-    Err("no credential: set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET, or IDENTITY_ENDPOINT and IDENTITY_HEADER (managed identity)".into())
+    Err("no credential: set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, a PEM with the key), or IDENTITY_ENDPOINT and IDENTITY_HEADER (managed identity)".into())
 }
 
 /// What the status address reports.

@@ -73,6 +73,32 @@ impl std::fmt::Debug for Credential {
 }
 
 impl Credential {
+    /// A certificate credential from a PEM text that holds the certificate and its private key (as
+    /// `AZURE_CLIENT_CERTIFICATE_PATH` names one).
+    pub fn client_certificate_from_pem(tenant_id: &str, client_id: &str, pem: &str) -> Result<Self, AuthError> {
+        let block = |label: &str| -> Option<String> {
+            let begin = format!("-----BEGIN {label}-----");
+            let end = format!("-----END {label}-----");
+            let start = pem.find(&begin)?;
+            let stop = pem[start..].find(&end)? + start + end.len();
+            Some(pem[start..stop].to_owned())
+        };
+        let certificate = block("CERTIFICATE").ok_or_else(|| AuthError::new("InvalidCertificate", "The PEM holds no CERTIFICATE."))?;
+        let body: String = certificate.lines().filter(|l| !l.starts_with("-----")).collect();
+        let certificate_der = base64::engine::general_purpose::STANDARD
+            .decode(body.trim())
+            .map_err(|_| AuthError::new("InvalidCertificate", "The PEM's CERTIFICATE is not base64."))?;
+        let key = block("PRIVATE KEY")
+            .or_else(|| block("RSA PRIVATE KEY"))
+            .ok_or_else(|| AuthError::new("InvalidCertificate", "The PEM holds no PRIVATE KEY (the certificate's key must be in the same file)."))?;
+        Ok(Self::ClientCertificate {
+            tenant_id: tenant_id.to_owned(),
+            client_id: client_id.to_owned(),
+            private_key_pem: SecretString::from(key),
+            certificate_der,
+        })
+    }
+
     /// Microsoft's AuthType for Get-MgContext.
     pub fn auth_type(&self) -> &'static str {
         match self {
@@ -492,6 +518,24 @@ pub async fn poll_device_code(http: &reqwest::Client, challenge: &DeviceCodeChal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificate_pem_gives_the_certificate_and_its_key_or_says_what_is_missing() {
+        let certificate = "-----BEGIN CERTIFICATE-----\nAAECAw==\n-----END CERTIFICATE-----\n";
+        let key = "-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n";
+        match Credential::client_certificate_from_pem("t", "c", &format!("{key}{certificate}")).unwrap() {
+            Credential::ClientCertificate { certificate_der, private_key_pem, client_id, .. } => {
+                assert_eq!(certificate_der, [0, 1, 2, 3]);
+                assert_eq!(private_key_pem.expose_secret().trim_end(), key.trim_end());
+                assert_eq!(client_id, "c");
+            }
+            other => panic!("{other:?}"),
+        }
+        let no_key = Credential::client_certificate_from_pem("t", "c", certificate).unwrap_err();
+        assert!(no_key.message.contains("no PRIVATE KEY"), "{no_key}");
+        assert!(!no_key.message.contains("AAECAw"), "nothing of the file in the error");
+        assert!(Credential::client_certificate_from_pem("t", "c", key).unwrap_err().message.contains("no CERTIFICATE"));
+    }
 
     #[test]
     fn expiries_the_clock_cannot_hold_count_as_not_given() {
