@@ -6,6 +6,10 @@
 //! - Per call, bulk, throttled bulk and FFI: `tests/powershell/Measure-MgPresence.ps1` in one PowerShell process,
 //!   against an unthrottled emulator and one with a low limit; the per-call peer is the real `Invoke-RestMethod`.
 //!
+//! - The keep-alive agent (`mgpresence agent`): peak RSS of a run over 100,000 holds against the CLI doing nothing,
+//!   the store's size per hold, and renewals per second against the throttle's bound when the limit is the
+//!   bottleneck.
+//!
 //! Everything runs in the PowerShell [`crate::toolchain::pwsh`] finds, which the table names.
 //!
 //! Prints a markdown table and writes `out/bench/latest.json` and `out/bench/latest.md`.
@@ -34,13 +38,15 @@ struct BenchSizes {
     throttle_requests: u32,
     throttle_window_seconds: u32,
     ffi_calls: u32,
+    agent_holds: u32,
 }
 
 impl BenchSizes {
     fn of(options: &BenchOptions) -> Self {
         let (import_runs, warmup_calls, calls, bulk_users, throttled_users, ffi_calls) =
             if options.quick { (3, 200, 100, 1000, 1500, 100_000) } else { (11, 1000, 1000, 10_000, 5000, 1_000_000) };
-        Self { import_runs, warmup_calls, calls, bulk_users, throttled_users, throttle_requests: 1000, throttle_window_seconds: 2, ffi_calls }
+        let agent_holds = if options.quick { 20_000 } else { 100_000 };
+        Self { import_runs, warmup_calls, calls, bulk_users, throttled_users, throttle_requests: 1000, throttle_window_seconds: 2, ffi_calls, agent_holds }
     }
 
     /// The throttled emulator's `mgpresence serve` arguments.
@@ -121,6 +127,94 @@ struct Row {
     ratio: Option<f64>,
     goal: &'static str,
     met: Option<bool>,
+}
+
+/// The keep-alive agent's rows: `mgpresence agent` over a store of `agent_holds` Available holds, run once against the
+/// unthrottled emulator (peak RSS, store size), and over three windows' worth of holds against the throttled one
+/// (renewals per second against the limit's bound).
+fn agent_rows(session: &ModuleSession, throttled: &EmulatorProcess, sizes: &BenchSizes, figures: &mut BTreeMap<String, f64>) -> Result<Vec<Row>> {
+    let dir = session.root.join("out/bench/agent");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let cli = &session.built.cli;
+    let fill = |store: &std::path::Path, holds: u32| -> Result<()> {
+        let file = dir.join(format!("holds-{holds}.csv"));
+        let mut csv = String::from("UserId\n");
+        for i in 0..holds {
+            csv.push_str(&format!("bench-hold-{i}\n"));
+        }
+        std::fs::write(&file, csv)?;
+        let status = Command::new(cli)
+            .args(["agent", "add", "--force", "--session-id", "bench-app", "--availability", "Available", "--activity", "Available", "--file"])
+            .arg(&file)
+            .arg("--store")
+            .arg(store)
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("mgpresence agent add failed ({status})");
+        }
+        Ok(())
+    };
+    println!("xtask bench: the keep-alive agent over {} holds", sizes.agent_holds);
+    let store = dir.join("holds.db");
+    fill(&store, sizes.agent_holds)?;
+    let stored_bytes: u64 = ["holds.db", "holds.db-wal"].iter().filter_map(|f| std::fs::metadata(dir.join(f)).ok()).map(|m| m.len()).sum();
+    let run_once = |url: &str, store: &std::path::Path| {
+        run_measured(
+            Command::new(cli)
+                .args(["agent", "run", "--once", "--endpoint", url, "--store"])
+                .arg(store)
+                .env("MGPRESENCE_ACCESS_TOKEN", "bench-token"),
+        )
+    };
+    let agent_run = run_once(&session.emulator.url, &store)?;
+    let idle = run_measured(Command::new(cli).arg("--version"))?;
+    let per_hold = stored_bytes as f64 / f64::from(sizes.agent_holds);
+
+    // Saturated: more holds than three windows of the limit take; every one is due at once.
+    let saturated_holds = sizes.throttle_requests * 3;
+    let saturated_store = dir.join("saturated.db");
+    fill(&saturated_store, saturated_holds)?;
+    let saturated = run_once(&throttled.url, &saturated_store)?;
+    let rate = f64::from(saturated_holds) / (saturated.wall_ms / 1000.0);
+    // The least time the limit allows (the first window's requests pass at once), as the bulk row counts it.
+    let least_s = (f64::from(saturated_holds) / f64::from(sizes.throttle_requests) - 1.0).ceil() * f64::from(sizes.throttle_window_seconds);
+    let bound = f64::from(saturated_holds) / least_s;
+    figures.insert("agent.holds".into(), f64::from(sizes.agent_holds));
+    figures.insert("agent.run_s".into(), agent_run.wall_ms / 1000.0);
+    figures.insert("agent.store_bytes_per_hold".into(), per_hold);
+    figures.insert("agent.saturated_renewals_per_s".into(), rate);
+    figures.insert("agent.throttle_bound_per_s".into(), bound);
+    let mut rows = Vec::new();
+    if let (Some(ours), Some(peer)) = (agent_run.peak_rss_mb, idle.peak_rss_mb) {
+        figures.insert("agent.peak_rss_mb".into(), ours);
+        rows.push(Row {
+            measure: format!("Keep-alive agent: peak RSS renewing {} holds", sizes.agent_holds),
+            ours: format!("{ours:.1} MB ({:.1} s)", agent_run.wall_ms / 1000.0),
+            peer: format!("mgpresence --version: {peer:.1} MB"),
+            ratio: Some(ours / peer),
+            goal: "≤ 100 MB",
+            met: Some(ours <= 100.0),
+        });
+    }
+    rows.push(Row {
+        measure: "Keep-alive agent: store size per hold".into(),
+        ours: format!("{per_hold:.0} bytes"),
+        peer: format!("{:.1} MB for {} holds", stored_bytes as f64 / 1_048_576.0, sizes.agent_holds),
+        ratio: None,
+        goal: "(reported)",
+        met: None,
+    });
+    rows.push(Row {
+        measure: format!("Keep-alive agent: renewals/s, saturated ({saturated_holds} holds due at once)"),
+        ours: format!("{rate:.0} renewals/s"),
+        peer: format!("the limit's bound: {bound:.0} renewals/s ({} per {} s, {saturated_holds} in {least_s:.0} s at best)", sizes.throttle_requests, sizes.throttle_window_seconds),
+        ratio: Some(rate / bound),
+        goal: "≥ 0.95× bound",
+        met: Some(rate >= 0.95 * bound),
+    });
+    Ok(rows)
 }
 
 fn figure(figures: &BTreeMap<String, f64>, name: &str) -> Result<f64> {
@@ -258,6 +352,8 @@ pub fn bench(options: &BenchOptions) -> Result<()> {
         goal: "(reported)",
         met: None,
     });
+
+    rows.extend(agent_rows(&session, &throttled, &sizes, &mut figures)?);
 
     let mut table = String::from("| Measure | MgPresence | Peer, same run | Ratio | Goal | Met |\n|---|---|---|---|---|---|\n");
     for row in &rows {
