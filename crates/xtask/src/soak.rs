@@ -1,4 +1,9 @@
-//! `cargo xtask valgrind`: 100,000 calls through the C ABI under valgrind's memcheck.
+//! The long runs that are not part of `cargo xtask test`:
+//!
+//! - `cargo xtask agent`: the keep-alive agent at the scale — the ignored test
+//!   `a_day_of_ten_thousand_holds_under_faults_has_no_lapse_and_loses_no_hold` of `tests/agent_against_emulator.rs`
+//!   (10,000 holds, a simulated day, 5% injected 429s, 503s and cut connections), in release.
+//! - `cargo xtask valgrind`: 100,000 calls through the C ABI under valgrind's memcheck.
 //!
 //! It builds the native library and the foreign-caller test binary in release (with line tables), starts the emulator
 //! in a process of its own (outside valgrind), and runs the ignored test `soak_calls_for_valgrind` of
@@ -38,6 +43,22 @@ fn bytes_after(log: &str, label: &str) -> Option<u64> {
 
 fn errors_of(log: &str) -> Option<u64> {
     bytes_after(log, "ERROR SUMMARY:")
+}
+
+pub fn agent() -> Result<()> {
+    run(
+        cargo().current_dir(root()).args([
+            "test",
+            "--release",
+            "--test",
+            "agent_against_emulator",
+            "--",
+            "--ignored",
+            "--nocapture",
+            "a_day_of_ten_thousand_holds",
+        ]),
+        "run the keep-alive agent over a simulated day of 10,000 holds",
+    )
 }
 
 pub fn valgrind(calls: u64) -> Result<()> {
