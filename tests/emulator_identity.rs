@@ -94,6 +94,18 @@ async fn permissions_and_revocation_are_enforced() {
     emulator.state.clock.advance(jiff::SignedDuration::from_secs(2));
     let (_, token) = app_token(&http, &emulator, &tenant, DEMO_APP_ID, DEMO_APP_SECRET).await;
     assert_eq!(set_presence(&http, &emulator.url, "/v1.0/users/u1/presence/setPresence", token["access_token"].as_str().unwrap()).await.0, 200);
+
+    // A revocation with a window also refuses the tokens issued within it, and only those.
+    let revoke = http.post(format!("{}/_emulator/tokens/revoke", emulator.url)).body(r#"{"through":"PT10S"}"#).send().await.unwrap();
+    assert_eq!(revoke.status().as_u16(), 204);
+    emulator.state.clock.advance(jiff::SignedDuration::from_secs(5));
+    let (_, token) = app_token(&http, &emulator, &tenant, DEMO_APP_ID, DEMO_APP_SECRET).await;
+    assert_eq!(set_presence(&http, &emulator.url, "/v1.0/users/u1/presence/setPresence", token["access_token"].as_str().unwrap()).await.0, 401);
+    emulator.state.clock.advance(jiff::SignedDuration::from_secs(6));
+    let (_, token) = app_token(&http, &emulator, &tenant, DEMO_APP_ID, DEMO_APP_SECRET).await;
+    assert_eq!(set_presence(&http, &emulator.url, "/v1.0/users/u1/presence/setPresence", token["access_token"].as_str().unwrap()).await.0, 200);
+    let bad = http.post(format!("{}/_emulator/tokens/revoke", emulator.url)).body(r#"{"through":"ten seconds"}"#).send().await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
     emulator.stop().await;
 }
 

@@ -74,8 +74,9 @@ Describe 'Connect-MgGraph sign-in' {
     It 'a revoked token gives one retry and then a clear error; an expired one is refreshed after one 401' {
         Connect-MgGraph -ClientSecretCredential $secretCredential -TenantId $tenantId -Environment Emulator -NoWelcome
         Set-PresenceOnce | Should -Be $true
-        # Revocation covers every token issued up to this second, the fresh one of the retry included.
-        Invoke-EmulatorControl '/_emulator/tokens/revoke' '{}' | Out-Null
+        # Revocation covers every token issued up to five seconds from now, so the fresh one of the retry is refused
+        # whichever second it is issued in.
+        Invoke-EmulatorControl '/_emulator/tokens/revoke' '{"through":"PT5S"}' | Out-Null
         try {
             Clear-EmulatorRequest
             $err = { Set-PresenceOnce } | Should -Throw -PassThru
@@ -83,8 +84,8 @@ Describe 'Connect-MgGraph sign-in' {
             $err.Exception.Message | Should -BeLikeExactly '*revoked*'
             @(Get-EmulatorRequest) | Should -HaveCount 2 -Because 'a 401 gets one retry, no more'
         } finally {
-            # Past the revoked second, so the tokens of the later tests are valid even when this one fails.
-            Invoke-EmulatorControl '/_emulator/clock' '{"advance":"PT2S"}' | Out-Null
+            # Past the revoked seconds, so the tokens of the later tests are valid even when this one fails.
+            Invoke-EmulatorControl '/_emulator/clock' '{"advance":"PT7S"}' | Out-Null
         }
 
         Connect-MgGraph -ClientSecretCredential $secretCredential -TenantId $tenantId -Environment Emulator -NoWelcome

@@ -237,7 +237,27 @@ async fn set_sign_in_user(State(state): Shared, Json(u): Json<SignInUser>) -> Re
     }
 }
 
-async fn revoke(State(state): Shared) -> StatusCode {
-    state.identity.revoke_all(state.clock.now());
-    StatusCode::NO_CONTENT
+/// The optional body of `POST /_emulator/tokens/revoke`: `{"through":"PT10S"}` also revokes the tokens issued during
+/// that long from now, so a test can count on a retry's fresh token being refused whatever second it is issued in.
+#[derive(Deserialize, Default)]
+struct Revocation {
+    through: Option<String>,
+}
+
+async fn revoke(State(state): Shared, body: axum::body::Bytes) -> Response {
+    let revocation: Revocation = if body.iter().all(u8::is_ascii_whitespace) {
+        Revocation::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => return (StatusCode::BAD_REQUEST, Json(json!({"error": e.to_string()}))).into_response(),
+        }
+    };
+    let window = match revocation.through.as_deref().map(str::parse::<mgpresence_domain::IsoDuration>) {
+        None => jiff::SignedDuration::ZERO,
+        Some(Ok(d)) => d.as_signed_duration(),
+        Some(Err(e)) => return (StatusCode::BAD_REQUEST, Json(json!({"error": format!("through: {e}")}))).into_response(),
+    };
+    state.identity.revoke_all(state.clock.now().saturating_add(window).unwrap_or(state.clock.now()));
+    StatusCode::NO_CONTENT.into_response()
 }
