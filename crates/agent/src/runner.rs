@@ -2,13 +2,19 @@
 //! simulated day), every hold that is due — the earliest deadline first — is renewed with setPresence, or cleared
 //! with clearPresence at its end, through the bulk path's JSON `$batch` (its throttling, Retry-After and retries),
 //! and the outcome is written to the store before the round ends.
+//!
+//! Every request of the agent comes out of one [`RequestBudget`] (the throttle limit, 10,000 per 30 s by default):
+//! a round takes no more due holds than the budget has room for, so under overload the holds left wait for the next
+//! round with the earliest deadline first, and each lapse falls to the hold that has waited longest.
 
 use crate::schedule::{Renewal, RenewalPolicy};
 use crate::store::{Hold, HoldKey, KeepAliveStore, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use mgpresence_catalog::find_cmdlet;
 use mgpresence_graph::GraphClient;
-use mgpresence_graph::bulk::{BulkItem, BulkOptions, run_bulk};
+use mgpresence_graph::budget::RequestBudget;
+use mgpresence_graph::bulk::{BulkItem, BulkOptions, NOT_SENT, run_bulk};
+use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 /// How soon a renewal the service did not take (throttled past the retries, unavailable, cut off) is tried again.
@@ -25,6 +31,8 @@ pub struct RoundReport {
     pub failed: Vec<(HoldKey, String)>,
     /// Holds ended because the service refuses them for good (an unknown user, a refused pair), with why.
     pub ended: Vec<(HoldKey, String)>,
+    /// Holds that were due but left for a later round: the budget had no room for them.
+    pub deferred: usize,
 }
 
 /// The agent over a store and a connection.
@@ -34,6 +42,7 @@ pub struct KeepAliveAgent<'a> {
     pub policy: RenewalPolicy,
     /// At most this many holds a round.
     pub round_limit: usize,
+    /// The bulk path's options; its `budget` is the agent's one rate budget.
     pub bulk: BulkOptions,
 }
 
@@ -47,14 +56,50 @@ fn refused_for_good(status: u16, error_id: &str) -> bool {
 }
 
 impl<'a> KeepAliveAgent<'a> {
+    /// An agent whose budget is the service's documented throttle limit, by the system clock.
     pub fn new(store: &'a KeepAliveStore, client: &'a GraphClient) -> Self {
-        Self { store, client, policy: RenewalPolicy::default(), round_limit: 20_000, bulk: BulkOptions::default() }
+        let capacity = crate::Capacity::default();
+        Self::with_budget(store, client, Arc::new(RequestBudget::new(capacity.requests, capacity.window.unsigned_abs())))
+    }
+
+    /// An agent over the given budget (another limit, or a clock a test drives).
+    pub fn with_budget(store: &'a KeepAliveStore, client: &'a GraphClient, budget: Arc<RequestBudget>) -> Self {
+        // The agent's rounds are its waiting: a batch the budget has no room for waits for the next round.
+        let bulk = BulkOptions { budget: Some(budget), wait_for_budget: false, ..BulkOptions::default() };
+        Self { store, client, policy: RenewalPolicy::default(), round_limit: 20_000, bulk }
+    }
+
+    /// The agent's rate budget.
+    pub fn budget(&self) -> Option<&Arc<RequestBudget>> {
+        self.bulk.budget.as_ref()
+    }
+
+    /// When the round after `report` (run at `now`) should come: after `idle` (so holds added meanwhile are taken
+    /// up), or as soon as the budget has room again for holds the round had to leave.
+    pub fn next_round_at(&self, report: &RoundReport, now: Timestamp, idle: SignedDuration) -> Timestamp {
+        let later = now.saturating_add(idle).unwrap_or(now);
+        let Some(budget) = self.budget().filter(|_| report.deferred > 0) else { return later };
+        // As soon as one batch can go: waiting for more would leave the slots freed first unused meanwhile.
+        let wanted = u32::try_from(report.deferred.min(mgpresence_graph::bulk::MAX_BATCH)).unwrap_or(u32::MAX);
+        let room_in = budget.room_at(wanted).duration_since(budget.now()).unwrap_or_default();
+        let room = now.saturating_add(SignedDuration::try_from(room_in).unwrap_or(idle)).unwrap_or(now);
+        // A few milliseconds past the instant the room frees, so the round finds it free.
+        later.min(room.saturating_add(SignedDuration::from_millis(5)).unwrap_or(room))
     }
 
     /// One round at `now`.
     pub async fn round(&self, now: Timestamp) -> Result<RoundReport, StoreError> {
-        let due = self.store.due(now, self.round_limit)?;
+        let room = self.budget().map_or(self.round_limit, |b| usize::try_from(b.room()).unwrap_or(usize::MAX));
+        let take = self.round_limit.min(room);
         let mut report = RoundReport::default();
+        if take == 0 {
+            report.deferred = self.store.due_count(now)?;
+            return Ok(report);
+        }
+        let due = self.store.due(now, take)?;
+        if due.len() == take {
+            report.deferred = self.store.due_count(now)?.saturating_sub(take);
+        }
         let (mut renewals, mut clears): (Vec<(Hold, Renewal)>, Vec<Hold>) = (Vec::new(), Vec::new());
         for hold in due {
             match self.policy.renewal(&hold, now) {
@@ -91,6 +136,8 @@ impl<'a> KeepAliveAgent<'a> {
                         self.store.record_renewal(&hold.key, now, &outcome.status.to_string(), *next_due, lapsed)?;
                         report.renewed += 1;
                     }
+                    // Left for a later round (no room in the budget): still due, the earliest first, as it was.
+                    Some(e) if e.error_id == NOT_SENT => report.deferred += 1,
                     Some(e) if refused_for_good(outcome.status, &e.error_id) => {
                         self.store.remove(&hold.key)?;
                         report.ended.push((hold.key.clone(), e.describe()));
@@ -122,6 +169,7 @@ impl<'a> KeepAliveAgent<'a> {
                         self.store.remove(&hold.key)?;
                         report.cleared += 1;
                     }
+                    Some(e) if e.error_id == NOT_SENT => report.deferred += 1,
                     Some(_) if outcome.status == 404 => {
                         self.store.remove(&hold.key)?;
                         report.cleared += 1;

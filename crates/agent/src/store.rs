@@ -248,6 +248,12 @@ impl KeepAliveStore {
         self.query(&format!("SELECT {COLUMNS} FROM holds WHERE next_due_s <= ?1 ORDER BY next_due_s, user_key, session_key LIMIT ?2"), params![seconds(by), limit])
     }
 
+    /// How many holds are due by `by`.
+    pub fn due_count(&self, by: Timestamp) -> Result<usize, StoreError> {
+        let n: i64 = self.connection.query_row("SELECT COUNT(*) FROM holds WHERE next_due_s <= ?1", params![seconds(by)], |r| r.get(0)).map_err(|e| self.fail(e))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// How many holds there are.
     pub fn count(&self) -> Result<usize, StoreError> {
         let n: i64 = self.connection.query_row("SELECT COUNT(*) FROM holds", [], |r| r.get(0)).map_err(|e| self.fail(e))?;

@@ -11,6 +11,7 @@ use jiff::{Timestamp, Zoned};
 use mgpresence_agent::registration::{hold_json, register};
 use mgpresence_agent::{Capacity, Hold, HoldKey, KeepAliveAgent, KeepAliveStore};
 use mgpresence_graph::auth::Credential;
+use mgpresence_graph::budget::RequestBudget;
 use mgpresence_graph::{Cloud, GraphClient, GraphClientConfig};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
@@ -18,7 +19,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 #[derive(Subcommand)]
 pub enum AgentCommand {
@@ -29,7 +29,7 @@ pub enum AgentCommand {
     /// The holds, the earliest renewal first.
     List(StoreArgs),
     /// The holds with their state: next renewal, last result, lapses.
-    Status(StoreArgs),
+    Status(StatusArgs),
     /// Run the agent until stopped (SIGTERM, Ctrl+C).
     Run(RunArgs),
 }
@@ -44,10 +44,37 @@ pub struct StoreArgs {
     json: bool,
 }
 
+/// The throttle budget the holds share: the service's limit per application per tenant.
+#[derive(Args, Clone, Copy)]
+pub struct BudgetArgs {
+    /// Requests the service takes per window from this application in this tenant.
+    #[arg(long, default_value_t = Capacity::default().requests, value_parser = clap::value_parser!(u32).range(1..))]
+    throttle_requests: u32,
+    /// The throttle window, in seconds.
+    #[arg(long, default_value_t = u32::try_from(Capacity::default().window.as_secs()).unwrap_or(30), value_parser = clap::value_parser!(u32).range(1..=3600))]
+    throttle_window_seconds: u32,
+}
+
+impl BudgetArgs {
+    fn capacity(self) -> Capacity {
+        Capacity { requests: self.throttle_requests, window: jiff::SignedDuration::from_secs(i64::from(self.throttle_window_seconds)) }
+    }
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    budget: BudgetArgs,
+}
+
 #[derive(Args)]
 pub struct AddArgs {
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    budget: BudgetArgs,
     /// The user (object id or user principal name); or --file.
     #[arg(long, required_unless_present = "file")]
     user: Option<String>,
@@ -83,6 +110,8 @@ pub struct RemoveArgs {
 pub struct RunArgs {
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    budget: BudgetArgs,
     /// A Graph service root to use instead of the global cloud (the emulator's URL, say).
     #[arg(long, env = "MGPRESENCE_GRAPH_ENDPOINT")]
     endpoint: Option<String>,
@@ -176,7 +205,7 @@ fn add(args: &AddArgs) -> Result<(), String> {
             Ok(row)
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let added = register(&mut store, &rows, now.timestamp(), args.force, Capacity::default()).map_err(|e| e.to_string())?;
+    let added = register(&mut store, &rows, now.timestamp(), args.force, args.budget.capacity()).map_err(|e| e.to_string())?;
     if !args.store.json {
         eprintln!("{} hold(s) added to {}", added.len(), store.path().display());
     }
@@ -192,13 +221,13 @@ fn remove(args: &RemoveArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn status(args: &StoreArgs) -> Result<(), String> {
-    let store = open(args)?;
+fn status(args: &StatusArgs) -> Result<(), String> {
+    let store = open(&args.store)?;
     let holds = store.list().map_err(|e| e.to_string())?;
-    let capacity = Capacity::default();
+    let capacity = args.budget.capacity();
     let needed: f64 = holds.iter().map(|h| capacity.renewals_per_window(h.availability)).sum();
     let lapses: u64 = holds.iter().map(|h| u64::from(h.lapses)).sum();
-    if args.json {
+    if args.store.json {
         println!(
             "{}",
             json!({
@@ -257,6 +286,9 @@ struct Metrics {
     late: AtomicU64,
     ended: AtomicU64,
     rounds: AtomicU64,
+    deferred: AtomicU64,
+    throttled: AtomicU64,
+    budget_limit: AtomicU64,
 }
 
 impl Metrics {
@@ -273,6 +305,9 @@ impl Metrics {
             line("mgpresence_agent_lapses_total", "counter", "Renewals sent after the session had faded or expired.", &self.late),
             line("mgpresence_agent_ended_total", "counter", "Holds ended because the service refused them for good.", &self.ended),
             line("mgpresence_agent_rounds_total", "counter", "Rounds run.", &self.rounds),
+            line("mgpresence_agent_deferred", "gauge", "Holds due that the last round left for later: the budget had no room.", &self.deferred),
+            line("mgpresence_agent_throttled_total", "counter", "Requests the service throttled (429) despite the budget.", &self.throttled),
+            line("mgpresence_agent_budget_requests", "gauge", "Requests per window the budget allows now (lowered after 429s).", &self.budget_limit),
         ]
         .concat()
     }
@@ -307,10 +342,15 @@ async fn run(args: &RunArgs) -> Result<(), String> {
         let _ = axum::serve(listener, app).await;
     });
     eprintln!("mgpresence agent: {} hold(s) in {}; status at http://{address}/metrics", store.count().unwrap_or(0), store.path().display());
-    let agent = KeepAliveAgent::new(&store, &client);
+    let capacity = args.budget.capacity();
+    let budget = Arc::new(RequestBudget::new(capacity.requests, capacity.window.unsigned_abs()));
+    let agent = KeepAliveAgent::with_budget(&store, &client, budget.clone());
     let mut stop = Box::pin(stopped());
     loop {
         let report = agent.round(Timestamp::now()).await.map_err(|e| e.to_string())?;
+        metrics.deferred.store(report.deferred as u64, Ordering::Relaxed);
+        metrics.throttled.store(budget.throttled_count(), Ordering::Relaxed);
+        metrics.budget_limit.store(u64::from(budget.limit()), Ordering::Relaxed);
         metrics.rounds.fetch_add(1, Ordering::Relaxed);
         metrics.renewals.fetch_add(report.renewed as u64, Ordering::Relaxed);
         metrics.clears.fetch_add(report.cleared as u64, Ordering::Relaxed);
@@ -330,12 +370,16 @@ async fn run(args: &RunArgs) -> Result<(), String> {
         if args.once && store.due(Timestamp::now(), 1).map_err(|e| e.to_string())?.is_empty() {
             return Ok(());
         }
+        // The next round comes in a second (holds added meanwhile are taken up), or sooner when holds were left for
+        // want of room and the budget frees some before then.
+        let now = Timestamp::now();
+        let wait = agent.next_round_at(&report, now, jiff::SignedDuration::from_secs(1)).duration_since(now).unsigned_abs();
         tokio::select! {
             () = &mut stop => {
                 eprintln!("mgpresence agent: stopped; the holds stay in the store");
                 return Ok(());
             }
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = tokio::time::sleep(wait) => {}
         }
     }
 }

@@ -3,6 +3,7 @@
 //! `Retry-After` (or a backoff) until the retry policy gives up. Every item ends with an outcome — applied, or the
 //! error that stopped it, or "not sent" when the run was cancelled — so nothing fails unseen.
 
+use crate::budget::RequestBudget;
 use crate::cancel::Cancellation;
 use crate::client::{GraphClient, SendOptions};
 use crate::cmdlet_call::error_of_client;
@@ -16,6 +17,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
+
+/// The error id of an item that was not sent (the run was stopped, or the budget had no room).
+pub const NOT_SENT: &str = "NotSent";
 
 /// The most requests Graph takes in one `$batch`.
 pub const MAX_BATCH: usize = 20;
@@ -70,11 +74,17 @@ pub struct BulkOptions {
     pub cancel: Cancellation,
     /// Items finished so far (for progress).
     pub done: Arc<AtomicUsize>,
+    /// A request budget shared with other runs (the keep-alive agent's): every batch takes its requests from it
+    /// before it is sent, and a 429 pauses it. `None`: the service's 429s alone pace the run.
+    pub budget: Option<Arc<RequestBudget>>,
+    /// With a budget: wait (in real time) for room before each batch, or, when `false`, end the batch's items as
+    /// "not sent" at once (a caller that schedules its own rounds, as the keep-alive agent does, sends them later).
+    pub wait_for_budget: bool,
 }
 
 impl Default for BulkOptions {
     fn default() -> Self {
-        Self { concurrency: 4, cancel: Cancellation::new(), done: Arc::new(AtomicUsize::new(0)) }
+        Self { concurrency: 4, cancel: Cancellation::new(), done: Arc::new(AtomicUsize::new(0)), budget: None, wait_for_budget: true }
     }
 }
 
@@ -232,7 +242,7 @@ pub async fn run_bulk(client: &GraphClient, cmdlet: &Cmdlet, parameter_set: &str
     if options.cancel.is_cancelled() {
         for outcome in outcomes.iter_mut().filter(|o| o.status == 0 && o.error.is_none()) {
             outcome.error = Some(CmdletError {
-                error_id: "NotSent".into(),
+                error_id: NOT_SENT.into(),
                 message: "The bulk run was stopped before this item was sent.".into(),
                 category: ErrorCategory::OperationStopped,
                 terminating: false,
@@ -259,6 +269,24 @@ struct BulkRun<'a> {
 }
 
 impl BulkRun<'_> {
+    /// Ends the items of `chunk` unsent, with why (an item sent before keeps the status of its last attempt).
+    fn not_sent(&self, chunk: Vec<Pending>, why: &str) {
+        let mut outcomes = self.outcomes.lock().expect("outcomes lock");
+        for pending in &chunk {
+            let outcome = &mut outcomes[pending.index];
+            outcome.error = Some(CmdletError {
+                error_id: NOT_SENT.into(),
+                message: why.into(),
+                category: ErrorCategory::ResourceBusy,
+                terminating: false,
+                service: None,
+            });
+            self.options.done.fetch_add(1, Ordering::Relaxed);
+        }
+        drop(outcomes);
+        self.queue.lock().expect("queue lock").in_flight -= 1;
+    }
+
     /// One worker: takes a batch, sends it, records the outcomes, puts the items to retry back; until the queue is
     /// empty and no batch is out, or the run is cancelled.
     async fn work(&self) {
@@ -292,7 +320,35 @@ impl BulkRun<'_> {
                 // outcome of their last attempt (a 429 or 503 with its error), which is what the summary reports.
                 return;
             }
+            let reservation = match &self.options.budget {
+                Some(budget) => {
+                    let requests = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
+                    let reserved = if self.options.wait_for_budget {
+                        match self.options.cancel.run(budget.reserve(requests)).await {
+                            Some(reservation) => Some(reservation),
+                            None => return,
+                        }
+                    } else {
+                        budget.try_reserve(requests)
+                    };
+                    if reserved.is_none() {
+                        self.not_sent(chunk, "The request budget had no room for this item now; it was not sent.");
+                        continue;
+                    }
+                    reserved
+                }
+                None => None,
+            };
             let results = send_batch(self.client, &chunk).await;
+            if let (Some(budget), Some(reservation)) = (&self.options.budget, reservation) {
+                budget.settle(reservation);
+                if let Some(wait) = results.iter().find_map(|(_, r)| match r {
+                    ItemResult::Retry(429, after, _) => Some(*after),
+                    _ => None,
+                }) {
+                    budget.throttled(wait);
+                }
+            }
             let (mut front, mut back, mut hold) = (Vec::new(), Vec::new(), None::<Duration>);
             {
                 let mut outcomes = self.outcomes.lock().expect("outcomes lock");

@@ -5,6 +5,8 @@
 //!   device code sign-in — cached and refreshed.
 //! - [`browser_sign_in`]: a user's sign-in through the browser (authorization code with PKCE on a loopback port).
 //! - [`cancel`]: stopping a call from another thread (Ctrl+C): requests and retry waits race a [`Cancellation`].
+//! - [`budget`]: one request budget (so many requests per window, by a clock the caller gives) shared by a
+//!   long-running sender's batches, lowered when the service throttles anyway.
 //! - [`bulk`]: one cmdlet call for many users through `$batch`, retrying throttled items, an outcome per item.
 //! - [`client`]: the reqwest client — bearer token, `client-request-id`, user agent, proxy, timeouts.
 //! - [`retry`]: Microsoft's retry policy (429/503/504, `Retry-After`, exponential backoff, `Retry-Attempt`).
@@ -13,6 +15,7 @@
 
 pub mod auth;
 pub mod browser_sign_in;
+pub mod budget;
 pub mod bulk;
 pub mod cancel;
 pub mod client;

@@ -1,8 +1,12 @@
 //! The long runs that are not part of `cargo xtask test`:
 //!
-//! - `cargo xtask agent`: the keep-alive agent at the scale — the ignored test
-//!   `a_day_of_ten_thousand_holds_under_faults_has_no_lapse_and_loses_no_hold` of `tests/agent_against_emulator.rs`
-//!   (10,000 holds, a simulated day, 5% injected 429s, 503s and cut connections), in release.
+//! - `cargo xtask agent`: the keep-alive agent at the scale — the ignored tests of
+//!   `tests/agent_against_emulator.rs`, in release, one after the other:
+//!   `a_day_of_ten_thousand_holds_under_faults_has_no_lapse_and_loses_no_hold` (10,000 holds, a simulated day, 5%
+//!   injected 429s, 503s and cut connections), the same with the agent stopped mid-round and restarted at random
+//!   (`a_day_of_ten_thousand_holds_with_the_agent_stopped_and_restarted_loses_no_hold`), and
+//!   `a_hundred_and_twenty_thousand_holds_against_the_documented_limit_lapse_in_turn` (120,000 `Available` holds
+//!   against 10,000 requests per 30 s for a simulated hour: refused, then forced).
 //! - `cargo xtask valgrind`: 100,000 calls through the C ABI under valgrind's memcheck.
 //!
 //! It builds the native library and the foreign-caller test binary in release (with line tables), starts the emulator
@@ -55,9 +59,11 @@ pub fn agent() -> Result<()> {
             "--",
             "--ignored",
             "--nocapture",
+            "--test-threads=1",
             "a_day_of_ten_thousand_holds",
+            "a_hundred_and_twenty_thousand_holds",
         ]),
-        "run the keep-alive agent over a simulated day of 10,000 holds",
+        "run the keep-alive agent over a simulated day of 10,000 holds (with and without stops), and over 120,000 holds the limit cannot keep",
     )
 }
 
