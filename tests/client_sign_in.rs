@@ -15,7 +15,11 @@ async fn strict() -> RunningEmulator {
 }
 
 fn client(emulator: &RunningEmulator, credential: Credential) -> GraphClient {
-    let mut config = GraphClientConfig::new(Cloud::custom("Emulator", &emulator.url, &emulator.url).unwrap());
+    client_at(&emulator.url, credential)
+}
+
+fn client_at(url: &str, credential: Credential) -> GraphClient {
+    let mut config = GraphClientConfig::new(Cloud::custom("Emulator", url, url).unwrap());
     config.credential = Some(credential);
     GraphClient::new(config).unwrap()
 }
@@ -109,6 +113,7 @@ async fn a_certificate_signs_the_client_assertion() {
     let impostor = client(&emulator, credential(&other_key.to_pkcs8_pem(LineEnding::LF).unwrap()));
     let Err(mgpresence_graph::ClientError::Authentication(error)) = impostor.acquire_token().await else { panic!("expected an authentication error") };
     assert_eq!(error.code, "invalid_client");
+    assert!(error.is_refusal(), "asking again with the same key gets the same answer");
     assert!(!error.message.contains("PRIVATE KEY"));
     emulator.stop().await;
 }
@@ -129,7 +134,13 @@ async fn managed_identity_uses_identity_endpoint_then_instance_metadata() {
     let unknown = client(&emulator, managed(Some("not-registered"), None, Some(emulator.url.clone())));
     let Err(mgpresence_graph::ClientError::Authentication(error)) = unknown.acquire_token().await else { panic!("expected an authentication error") };
     assert_eq!(error.code, "invalid_request");
+    assert!(error.is_refusal());
+    // No endpoint answers (the emulator has stopped): that may pass, so it is not a refusal.
+    let url = emulator.url.clone();
     emulator.stop().await;
+    let gone = client_at(&url, managed(None, Some(format!("{url}/msi/token")), None));
+    let Err(mgpresence_graph::ClientError::Authentication(error)) = gone.acquire_token().await else { panic!("expected an authentication error") };
+    assert!(!error.is_refusal(), "{}: {}", error.code, error.message);
 }
 
 /// A user's device code sign-in lasts: the connection renews its token with the refresh token five minutes before it

@@ -141,5 +141,25 @@ function Invoke-EmulatorGraph {
     if ($answer.Status -ge 300) { throw "setup request $Method $Path failed: $($answer.Status)" }
 }
 
-Export-ModuleMember -Function Initialize-TestSession, Get-SortedText, Get-ChildPowerShellProgram, Start-ChildPowerShell, Get-EmulatorRequest, Clear-EmulatorRequest,
+# A self-signed certificate with an exportable RSA key, as an app registration would hold.
+function New-TestCertificate {
+    param([string] $Subject)
+    $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+    $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new(
+        $Subject, $rsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+    $now = [DateTimeOffset]::UtcNow
+    $ephemeral = $request.CreateSelfSigned($now.AddMinutes(-5), $now.AddDays(1))
+    # Re-imported with an exportable, persisted key, as a certificate in a store would be.
+    $flags = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'Exportable, PersistKeySet'
+    [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($ephemeral.Export('Pfx', 'pw'), 'pw', $flags)
+}
+
+# Registers an app with the emulator's identity provider.
+function Register-EmulatorApp {
+    param([string] $ClientId, [string[]] $Roles, [string[]] $Secrets = @(), [string[]] $Certificates = @())
+    $app = @{ clientId = $ClientId; displayName = $ClientId; roles = $Roles; secrets = $Secrets; certificates = $Certificates }
+    Invoke-EmulatorControl '/_emulator/apps' ([System.Text.Json.JsonSerializer]::Serialize($app, [hashtable], [System.Text.Json.JsonSerializerOptions]$null)) | Out-Null
+}
+
+Export-ModuleMember -Function Initialize-TestSession, New-TestCertificate, Register-EmulatorApp, Get-SortedText, Get-ChildPowerShellProgram, Start-ChildPowerShell, Get-EmulatorRequest, Clear-EmulatorRequest,
     Add-EmulatorFault, Invoke-EmulatorControl, Format-Body, Send-EmulatorGraph, Invoke-EmulatorGraph

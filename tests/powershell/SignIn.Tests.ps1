@@ -10,24 +10,6 @@ BeforeAll {
     $demoAppId = '5e3ce6c0-2b1f-4285-8d4b-75ee78787346'
     $demoSecret = 'mgpresence-emulator-demo-secret'
 
-    function New-TestCertificate {
-        param([string] $Subject)
-        $rsa = [System.Security.Cryptography.RSA]::Create(2048)
-        $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new(
-            $Subject, $rsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
-        $now = [DateTimeOffset]::UtcNow
-        $ephemeral = $request.CreateSelfSigned($now.AddMinutes(-5), $now.AddDays(1))
-        # Re-imported with an exportable, persisted key, as a certificate in a store would be.
-        $flags = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'Exportable, PersistKeySet'
-        [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($ephemeral.Export('Pfx', 'pw'), 'pw', $flags)
-    }
-
-    function Register-EmulatorApp {
-        param([string] $ClientId, [string[]] $Roles, [string[]] $Secrets = @(), [string[]] $Certificates = @())
-        $app = @{ clientId = $ClientId; displayName = $ClientId; roles = $Roles; secrets = $Secrets; certificates = $Certificates }
-        Invoke-EmulatorControl '/_emulator/apps' ([System.Text.Json.JsonSerializer]::Serialize($app, [hashtable], [System.Text.Json.JsonSerializerOptions]$null)) | Out-Null
-    }
-
     function Set-PresenceOnce {
         Set-MgUserPresence -UserId 'signed-in-call' -SessionId $appId -Availability Away -Activity Away -PassThru
     }

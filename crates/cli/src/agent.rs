@@ -313,6 +313,9 @@ impl Metrics {
     }
 }
 
+/// How soon a sign-in that got no answer is tried again.
+const SIGN_IN_RETRY: std::time::Duration = std::time::Duration::from_secs(15);
+
 async fn run(args: &RunArgs) -> Result<(), String> {
     if !args.status_address.ip().is_loopback() {
         return Err(format!("{}: the status address must be a loopback address", args.status_address));
@@ -345,8 +348,26 @@ async fn run(args: &RunArgs) -> Result<(), String> {
     let capacity = args.budget.capacity();
     let budget = Arc::new(RequestBudget::new(capacity.requests, capacity.window.unsigned_abs()));
     let agent = KeepAliveAgent::with_budget(&store, &client, budget.clone());
-    let mut stop = Box::pin(stopped());
+    let mut stop = Box::pin(stop_requested()?);
     loop {
+        // The token is cached, so this asks the identity provider only when the token is near its end. A refused
+        // credential (a wrong secret, a certificate the app does not have, one rotated away) stops the agent with
+        // the provider's reason, so the service manager shows it and a restart reads the credential again; a
+        // sign-in that got no answer is tried again.
+        if let Err(e) = client.acquire_token().await {
+            let refused = matches!(&e, mgpresence_graph::ClientError::Authentication(a) if a.is_refusal());
+            if refused || args.once {
+                return Err(format!("{e} (the holds stay in the store)"));
+            }
+            eprintln!("mgpresence agent: {e}; trying again in {} s", SIGN_IN_RETRY.as_secs());
+            tokio::select! {
+                () = &mut stop => {
+                    eprintln!("mgpresence agent: stopped; the holds stay in the store");
+                    return Ok(());
+                }
+                () = tokio::time::sleep(SIGN_IN_RETRY) => continue,
+            }
+        }
         let report = agent.round(Timestamp::now()).await.map_err(|e| e.to_string())?;
         metrics.deferred.store(report.deferred as u64, Ordering::Relaxed);
         metrics.throttled.store(budget.throttled_count(), Ordering::Relaxed);
@@ -384,22 +405,36 @@ async fn run(args: &RunArgs) -> Result<(), String> {
     }
 }
 
-/// SIGTERM (a service manager) or Ctrl+C.
-async fn stopped() {
+/// SIGTERM (a service manager) or Ctrl+C (on Windows also the console's close and shutdown, as service wrappers
+/// send them). The handlers are installed when this is called, before the first round, so a stop that comes during
+/// a round lets the round's batches finish and their outcomes be written, rather than end the process there.
+fn stop_requested() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
     {
-        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot watch for SIGTERM: {e}"))?;
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch for Ctrl+C: {e}"))?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        })
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        use tokio::signal::windows;
+        let watch = |e: std::io::Error| format!("cannot watch for Ctrl+C: {e}");
+        let mut ctrl_c = windows::ctrl_c().map_err(watch)?;
+        let mut close = windows::ctrl_close().map_err(watch)?;
+        let mut shutdown = windows::ctrl_shutdown().map_err(watch)?;
+        Ok(async move {
+            tokio::select! {
+                _ = ctrl_c.recv() => {}
+                _ = close.recv() => {}
+                _ = shutdown.recv() => {}
+            }
+        })
     }
 }
 

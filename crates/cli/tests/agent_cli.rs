@@ -181,3 +181,109 @@ fn the_running_agent_reports_metrics_and_stops_on_sigterm() {
     assert!(child.wait().unwrap().success(), "{rest}");
     assert!(rest.contains("stopped; the holds stay in the store"), "{rest}");
 }
+
+/// A credential the identity provider refuses stops the running agent (not only `--once`) with the provider's reason
+/// and a non-zero exit, so the service manager shows it; the holds stay, and the secret is never printed.
+#[test]
+fn a_refused_credential_stops_the_running_agent_with_the_reason_and_keeps_the_holds() {
+    let emulator = BackgroundEmulator::start(EmulatorConfig { require_issued_tokens: true, ..EmulatorConfig::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("holds.db");
+    assert!(agent(&store, &["add", "--user", "refused-user", "--session-id", "app", "--availability", "Away", "--activity", "Away"]).status.success());
+    let directory = mgpresence_emulator::server::demo_directory();
+    let run = Command::cargo_bin("mgpresence")
+        .unwrap()
+        .args(["agent", "run", "--endpoint", &emulator.url, "--store"])
+        .arg(&store)
+        .env_remove("MGPRESENCE_ACCESS_TOKEN")
+        .env("AZURE_CLIENT_ID", mgpresence_emulator::server::DEMO_APP_ID)
+        .env("AZURE_TENANT_ID", &directory.tenant_id)
+        .env("AZURE_CLIENT_SECRET", "not-the-agent-secret")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success() && run.status.code().is_some(), "it exits, with a code: {stderr}");
+    assert!(stderr.contains("invalid_client") && stderr.contains("the holds stay in the store"), "{stderr}");
+    assert!(!stderr.contains("not-the-agent-secret"));
+    assert!(emulator.requests().iter().all(|r| !r.path.ends_with("/setPresence")), "nothing is sent without a token");
+    let list: Value = serde_json::from_slice(&agent(&store, &["list", "--json"]).stdout).unwrap();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}
+
+/// A sign-in that gets no answer (the identity endpoint is down) is tried again while the agent runs; SIGTERM still
+/// stops it cleanly.
+#[cfg(unix)]
+#[test]
+fn a_sign_in_that_gets_no_answer_is_tried_again_until_stopped() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("holds.db");
+    assert!(agent(&store, &["add", "--user", "no-answer-user", "--session-id", "app", "--availability", "Away", "--activity", "Away"]).status.success());
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mgpresence"))
+        .args(["agent", "run", "--endpoint", &format!("http://{closed}"), "--store"])
+        .arg(&store)
+        .env_remove("MGPRESENCE_ACCESS_TOKEN")
+        .env_remove("AZURE_CLIENT_ID")
+        .env("IDENTITY_ENDPOINT", format!("http://{closed}/msi/token"))
+        .env("IDENTITY_HEADER", "agent-identity-header")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut lines = String::new();
+    while !lines.contains("trying again") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the agent ended: {lines}");
+        lines.push_str(&line);
+    }
+    assert!(child.try_wait().unwrap().is_none(), "still running after a sign-in with no answer: {lines}");
+    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{lines}{rest}");
+    assert!(!format!("{lines}{rest}").contains("agent-identity-header"));
+    let list: Value = serde_json::from_slice(&agent(&store, &["list", "--json"]).stdout).unwrap();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}
+
+/// SIGTERM that comes while a round is sending lets the round's batches finish and their outcomes be written: every
+/// renewal the emulator took is in the store, and the agent exits 0.
+#[cfg(unix)]
+#[test]
+fn sigterm_during_a_round_lets_its_batches_finish_and_records_them() {
+    use std::io::{BufRead, BufReader, Read};
+    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("holds.db");
+    let users: String = (0..3_000).map(|i| format!("round-{i}\n")).collect();
+    let file = dir.path().join("users.csv");
+    std::fs::write(&file, format!("UserId\n{users}")).unwrap();
+    let added = agent(&store, &["add", "--file", file.to_str().unwrap(), "--session-id", "app", "--availability", "Busy", "--activity", "InACall"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mgpresence"))
+        .args(["agent", "run", "--endpoint", &emulator.url, "--store"])
+        .arg(&store)
+        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    // The first line comes just before the first round: the stop lands while its 150 batches are sent.
+    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}: {first}{rest}");
+    assert!(rest.contains("stopped; the holds stay in the store"), "{rest}");
+    let taken = emulator.requests().iter().filter(|r| r.path.ends_with("/setPresence")).count();
+    assert!(taken > 0, "the round had begun");
+    let status: Value = serde_json::from_slice(&agent(&store, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(status["holds"], 3_000, "{status}");
+    let recorded = status["each"].as_array().unwrap().iter().filter(|h| h["lastResult"] == "200").count();
+    assert_eq!(recorded, taken, "each renewal the service took is recorded");
+}

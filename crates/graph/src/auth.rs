@@ -154,6 +154,13 @@ impl AuthError {
     pub(crate) fn new(code: &str, message: impl Into<String>) -> Self {
         Self { code: code.to_owned(), message: message.into() }
     }
+
+    /// Whether the identity provider (or the credential itself) refused: asking again with the same credential
+    /// gets the same answer. A sign-in that got no answer, an answer that could not be read, or the provider's
+    /// `temporarily_unavailable` / `server_error` (RFC 6749 §5.2) may succeed later.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self.code.as_str(), "AuthenticationFailed" | "ManagedIdentityUnavailable" | "temporarily_unavailable" | "server_error")
+    }
 }
 
 #[derive(Clone)]
