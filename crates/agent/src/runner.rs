@@ -107,6 +107,44 @@ impl<'a> KeepAliveAgent<'a> {
                 renewal => renewals.push((hold, renewal)),
             }
         }
+        // Clears first: their deadline (the hold's end) has come, where a renewal due now still has its margin. Sent
+        // after the renewals, they would find the room the round was sized to taken by the renewals' retries, round
+        // after round while the budget is tight.
+        if !clears.is_empty() {
+            let items = clears
+                .iter()
+                .map(|hold| {
+                    let mut bound = Map::new();
+                    bound.insert("UserId".into(), Value::String(hold.key.user_id.clone()));
+                    bound.insert("SessionId".into(), Value::String(hold.key.session_id.clone()));
+                    BulkItem { key: key_text(&hold.key), bound }
+                })
+                .collect();
+            let clear = find_cmdlet("Clear-MgUserPresence").expect("the catalog has Clear-MgUserPresence");
+            let outcomes = run_bulk(self.client, &clear, "ClearExpanded", items, &self.bulk).await;
+            self.store.write_together(|| {
+                for (hold, outcome) in clears.iter().zip(outcomes) {
+                    match &outcome.error {
+                        // 404: the session was gone already (expired at the hold's end); either way the hold is done.
+                        None => {
+                            self.store.remove(&hold.key)?;
+                            report.cleared += 1;
+                        }
+                        Some(e) if e.error_id == NOT_SENT => report.deferred += 1,
+                        Some(_) if outcome.status == 404 => {
+                            self.store.remove(&hold.key)?;
+                            report.cleared += 1;
+                        }
+                        Some(e) => {
+                            let retry = now.saturating_add(RETRY_AFTER_FAILURE).unwrap_or(now);
+                            self.store.record_renewal(&hold.key, now, &e.describe(), retry, false)?;
+                            report.failed.push((hold.key.clone(), e.describe()));
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+        }
         if !renewals.is_empty() {
             let items = renewals
                 .iter()
@@ -124,63 +162,35 @@ impl<'a> KeepAliveAgent<'a> {
                 .collect();
             let set = find_cmdlet("Set-MgUserPresence").expect("the catalog has Set-MgUserPresence");
             let outcomes = run_bulk(self.client, &set, "SetExpanded", items, &self.bulk).await;
-            for ((hold, renewal), outcome) in renewals.iter().zip(outcomes) {
-                let Renewal::Set { next_due, .. } = renewal else { continue };
-                match &outcome.error {
-                    None => {
-                        // Renewed after its deadline: the session had faded or expired meanwhile.
-                        let lapsed = hold.last_renewed.is_some() && now > hold.next_due.saturating_add(self.policy.margin).unwrap_or(hold.next_due);
-                        if lapsed {
-                            report.late.push(hold.key.clone());
+            // The round's outcomes in one commit.
+            self.store.write_together(|| {
+                for ((hold, renewal), outcome) in renewals.iter().zip(outcomes) {
+                    let Renewal::Set { next_due, .. } = renewal else { continue };
+                    match &outcome.error {
+                        None => {
+                            // Renewed after its deadline: the session had faded or expired meanwhile.
+                            let lapsed = hold.last_renewed.is_some() && now > hold.next_due.saturating_add(self.policy.margin).unwrap_or(hold.next_due);
+                            if lapsed {
+                                report.late.push(hold.key.clone());
+                            }
+                            self.store.record_renewal(&hold.key, now, &outcome.status.to_string(), *next_due, lapsed)?;
+                            report.renewed += 1;
                         }
-                        self.store.record_renewal(&hold.key, now, &outcome.status.to_string(), *next_due, lapsed)?;
-                        report.renewed += 1;
-                    }
-                    // Left for a later round (no room in the budget): still due, the earliest first, as it was.
-                    Some(e) if e.error_id == NOT_SENT => report.deferred += 1,
-                    Some(e) if refused_for_good(outcome.status, &e.error_id) => {
-                        self.store.remove(&hold.key)?;
-                        report.ended.push((hold.key.clone(), e.describe()));
-                    }
-                    Some(e) => {
-                        let retry = now.saturating_add(RETRY_AFTER_FAILURE).unwrap_or(now).min(*next_due);
-                        self.store.record_renewal(&hold.key, now, &e.describe(), retry, false)?;
-                        report.failed.push((hold.key.clone(), e.describe()));
+                        // Left for a later round (no room in the budget): still due, the earliest first, as it was.
+                        Some(e) if e.error_id == NOT_SENT => report.deferred += 1,
+                        Some(e) if refused_for_good(outcome.status, &e.error_id) => {
+                            self.store.remove(&hold.key)?;
+                            report.ended.push((hold.key.clone(), e.describe()));
+                        }
+                        Some(e) => {
+                            let retry = now.saturating_add(RETRY_AFTER_FAILURE).unwrap_or(now).min(*next_due);
+                            self.store.record_renewal(&hold.key, now, &e.describe(), retry, false)?;
+                            report.failed.push((hold.key.clone(), e.describe()));
+                        }
                     }
                 }
-            }
-        }
-        if !clears.is_empty() {
-            let items = clears
-                .iter()
-                .map(|hold| {
-                    let mut bound = Map::new();
-                    bound.insert("UserId".into(), Value::String(hold.key.user_id.clone()));
-                    bound.insert("SessionId".into(), Value::String(hold.key.session_id.clone()));
-                    BulkItem { key: key_text(&hold.key), bound }
-                })
-                .collect();
-            let clear = find_cmdlet("Clear-MgUserPresence").expect("the catalog has Clear-MgUserPresence");
-            let outcomes = run_bulk(self.client, &clear, "ClearExpanded", items, &self.bulk).await;
-            for (hold, outcome) in clears.iter().zip(outcomes) {
-                match &outcome.error {
-                    // 404: the session was gone already (expired at the hold's end); either way the hold is done.
-                    None => {
-                        self.store.remove(&hold.key)?;
-                        report.cleared += 1;
-                    }
-                    Some(e) if e.error_id == NOT_SENT => report.deferred += 1,
-                    Some(_) if outcome.status == 404 => {
-                        self.store.remove(&hold.key)?;
-                        report.cleared += 1;
-                    }
-                    Some(e) => {
-                        let retry = now.saturating_add(RETRY_AFTER_FAILURE).unwrap_or(now);
-                        self.store.record_renewal(&hold.key, now, &e.describe(), retry, false)?;
-                        report.failed.push((hold.key.clone(), e.describe()));
-                    }
-                }
-            }
+                Ok(())
+            })?;
         }
         Ok(report)
     }

@@ -63,7 +63,8 @@ impl RenewalPolicy {
 
 /// Whole minutes, so the expiration reads `PT1H13M`, not `PT1H12M37S`.
 fn round_up_to_minute(d: SignedDuration) -> SignedDuration {
-    let seconds = d.as_secs();
+    // A part of a second counts as a second: 39 min 0.9 s is PT40M, never shorter than asked.
+    let seconds = d.as_secs() + i64::from(d.subsec_nanos() > 0);
     SignedDuration::from_secs((seconds + 59) / 60 * 60).min(SESSION_EXPIRATION_RANGE.max.as_signed_duration())
 }
 

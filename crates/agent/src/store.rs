@@ -90,6 +90,11 @@ fn seconds(t: Timestamp) -> i64 {
     t.as_second()
 }
 
+/// A hold's end, in whole seconds rounded up: the store keeps seconds, and a hold is never cleared before its end.
+fn end_seconds(t: Timestamp) -> i64 {
+    t.as_second() + i64::from(t.subsec_nanosecond() > 0)
+}
+
 fn instant(s: i64) -> Timestamp {
     Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -203,7 +208,7 @@ impl KeepAliveStore {
                 hold.key.session_id.trim(),
                 hold.availability.as_str(),
                 hold.activity.as_str(),
-                hold.until.map(seconds),
+                hold.until.map(end_seconds),
                 seconds(now),
             ],
         )
@@ -260,6 +265,16 @@ impl KeepAliveStore {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
+    /// Runs `write` in one transaction: what it writes is on disk together when this returns, or none of it is. A
+    /// round writes its outcomes this way, one commit (one sync to disk) for the round rather than one per hold; a
+    /// crash before the commit leaves those holds due as they were, to be renewed again.
+    pub fn write_together<T>(&self, write: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let transaction = self.connection.unchecked_transaction().map_err(|e| self.fail(e))?;
+        let written = write()?;
+        transaction.commit().map_err(|e| self.fail(e))?;
+        Ok(written)
+    }
+
     /// Records a renewal's outcome: when it was sent, what came back, when the hold is due next, and whether the
     /// session had lapsed before it.
     pub fn record_renewal(&self, key: &HoldKey, renewed: Timestamp, result: &str, next_due: Timestamp, lapsed: bool) -> Result<(), StoreError> {
@@ -309,6 +324,17 @@ mod tests {
 
     fn at(s: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + s).unwrap()
+    }
+
+    #[test]
+    fn an_end_between_seconds_is_kept_as_the_next_second_so_no_hold_is_cleared_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeepAliveStore::open(&dir.path().join("holds.db")).unwrap();
+        let end = at(100) + jiff::SignedDuration::from_millis(250);
+        let kept = store.add(&NewHold { until: Some(end), ..hold("a", Availability::Away, Activity::Away) }, at(0)).unwrap();
+        assert_eq!(kept.until, Some(at(101)));
+        let whole = store.add(&NewHold { until: Some(at(200)), ..hold("b", Availability::Away, Activity::Away) }, at(0)).unwrap();
+        assert_eq!(whole.until, Some(at(200)), "a whole second stays as it is");
     }
 
     #[test]

@@ -320,6 +320,8 @@ async fn run(args: &RunArgs) -> Result<(), String> {
     if !args.status_address.ip().is_loopback() {
         return Err(format!("{}: the status address must be a loopback address", args.status_address));
     }
+    // Watched from the start, before the first line is printed: a stop from then on ends the agent cleanly.
+    let mut stop = Box::pin(stop_requested()?);
     let store = open(&args.store)?;
     let cloud = match &args.endpoint {
         Some(endpoint) => Cloud::custom("Custom", endpoint, endpoint).map_err(|e| e.to_string())?,
@@ -348,7 +350,6 @@ async fn run(args: &RunArgs) -> Result<(), String> {
     let capacity = args.budget.capacity();
     let budget = Arc::new(RequestBudget::new(capacity.requests, capacity.window.unsigned_abs()));
     let agent = KeepAliveAgent::with_budget(&store, &client, budget.clone());
-    let mut stop = Box::pin(stop_requested()?);
     loop {
         // The token is cached, so this asks the identity provider only when the token is near its end. A refused
         // credential (a wrong secret, a certificate the app does not have, one rotated away) stops the agent with
