@@ -450,3 +450,55 @@ async fn a_day_of_ten_thousand_holds_with_the_agent_stopped_and_restarted_loses_
     assert_eq!(run.unexplained.first(), None);
     assert_eq!(run.cleared_late, Vec::<String>::new());
 }
+
+/// A hold the service refuses for good — a user it does not know (404), a request it will not take (400) — ends with
+/// the service's reason, and the other holds go on being renewed.
+#[tokio::test]
+async fn a_hold_the_service_refuses_ends_with_the_reason_and_the_others_go_on() {
+    let emulator = RunningEmulator::start(EmulatorConfig::default()).await.unwrap();
+    let refuse = |user: &str, status: u16, code: &str, message: &str| mgpresence_emulator::control::Fault {
+        method: Some("POST".into()),
+        path_contains: Some(format!("/users/{user}/presence/")),
+        status,
+        code: code.into(),
+        message: message.into(),
+        retry_after: None,
+        times: None,
+    };
+    emulator.state.faults.lock().unwrap().extend([
+        refuse("gone-user", 404, "Request_ResourceNotFound", "Resource 'gone-user' does not exist or one of its queried reference-property objects are not present."),
+        refuse("refused-user", 400, "BadRequest", "The request is not valid for this user."),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = KeepAliveStore::open(&dir.path().join("holds.db")).unwrap();
+    let start = emulator.state.clock.now();
+    let users = ["kept-1", "gone-user", "kept-2", "refused-user", "kept-3"];
+    for user in users {
+        let hold = NewHold { key: HoldKey { user_id: user.into(), session_id: "agent-app".into() }, availability: Availability::Available, activity: Activity::Available, until: None };
+        store.add(&hold, start).unwrap();
+    }
+    let client = client(&emulator.url);
+    let agent = KeepAliveAgent::with_budget(&store, &client, budget(&emulator, 10_000));
+    let report = agent.round(start).await.unwrap();
+    assert_eq!(report.renewed, 3, "{report:?}");
+    let mut ended: Vec<_> = report.ended.iter().map(|(key, why)| (key.user_id.as_str(), why.as_str())).collect();
+    ended.sort();
+    assert_eq!(ended.len(), 2, "{ended:?}");
+    assert!(ended[0].0 == "gone-user" && ended[0].1.contains("Request_ResourceNotFound") && ended[0].1.contains("does not exist"), "{ended:?}");
+    assert!(ended[1].0 == "refused-user" && ended[1].1.contains("BadRequest"), "{ended:?}");
+    let left: Vec<_> = store.list().unwrap().into_iter().map(|h| h.key.user_id).collect();
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert!(left.iter().all(|u| u.starts_with("kept-")));
+    // An hour on, the others are still renewed and nothing more is sent for the ended ones.
+    emulator.state.clear_requests();
+    for _ in 0..60 {
+        emulator.state.clock.advance(SignedDuration::from_mins(1));
+        let report = agent.round(emulator.state.clock.now()).await.unwrap();
+        assert!(report.ended.is_empty() && report.failed.is_empty(), "{report:?}");
+    }
+    let sent: Vec<_> = emulator.requests().into_iter().map(|r| r.path).filter(|p| p.contains("/presence/")).collect();
+    assert!(sent.iter().all(|p| p.contains("/kept-")), "{sent:?}");
+    assert!(sent.len() >= 3 * 14, "{} renewals in an hour for 3 Available holds", sent.len());
+    assert!(emulator.state.store.lock().unwrap().lapses(emulator.state.clock.now()).iter().all(|l| !l.user_id.starts_with("kept-")));
+    emulator.stop().await;
+}
