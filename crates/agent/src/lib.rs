@@ -16,4 +16,4 @@ pub mod store;
 
 pub use runner::{KeepAliveAgent, RoundReport};
 pub use schedule::{Capacity, CapacityError, Renewal, RenewalPolicy};
-pub use store::{Hold, HoldKey, KeepAliveStore, NewHold, StoreError};
+pub use store::{AgentClaim, Hold, HoldKey, KeepAliveStore, NewHold, StoreError};

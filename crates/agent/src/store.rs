@@ -51,6 +51,18 @@ pub enum StoreError {
     EmptyKey,
     #[error("{path}: {source}")]
     Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("{path}: another agent is running over this store (it holds {lock}); one agent per store, or every hold would be sent twice.")]
+    AgentRunning { path: PathBuf, lock: PathBuf },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// The claim of the one agent running over a store: an exclusive lock on `<store>.agent-lock`, held while this
+/// lives. The operating system lets it go when the process ends, however it ends (SIGKILL included), so a stale
+/// claim never keeps an agent from starting.
+#[derive(Debug)]
+pub struct AgentClaim {
+    _file: std::fs::File,
 }
 
 /// Which hold: a user's presence session of one application (the session id is the application's client id).
@@ -265,6 +277,20 @@ impl KeepAliveStore {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
+    /// Claims the store for one running agent; an error when another agent has it.
+    pub fn claim_for_agent(&self) -> Result<AgentClaim, StoreError> {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".agent-lock");
+        let lock = PathBuf::from(name);
+        let io = |source| StoreError::Io { path: lock.clone(), source };
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock).map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => Ok(AgentClaim { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::AgentRunning { path: self.path.clone(), lock }),
+            Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+        }
+    }
+
     /// Runs `write` in one transaction: what it writes is on disk together when this returns, or none of it is. A
     /// round writes its outcomes this way, one commit (one sync to disk) for the round rather than one per hold; a
     /// crash before the commit leaves those holds due as they were, to be renewed again.
@@ -324,6 +350,19 @@ mod tests {
 
     fn at(s: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + s).unwrap()
+    }
+
+    #[test]
+    fn one_agent_claims_a_store_at_a_time_and_the_claim_goes_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeepAliveStore::open(&dir.path().join("holds.db")).unwrap();
+        let claim = store.claim_for_agent().unwrap();
+        let again = KeepAliveStore::open(&dir.path().join("holds.db")).unwrap();
+        let refused = again.claim_for_agent().unwrap_err();
+        assert!(matches!(refused, StoreError::AgentRunning { .. }), "{refused}");
+        assert!(refused.to_string().contains("another agent is running over this store"), "{refused}");
+        drop(claim);
+        again.claim_for_agent().expect("free once the first agent is gone");
     }
 
     #[test]

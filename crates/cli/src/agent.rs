@@ -323,6 +323,7 @@ async fn run(args: &RunArgs) -> Result<(), String> {
     // Watched from the start, before the first line is printed: a stop from then on ends the agent cleanly.
     let mut stop = Box::pin(stop_requested()?);
     let store = open(&args.store)?;
+    let _claim = store.claim_for_agent().map_err(|e| e.to_string())?;
     let cloud = match &args.endpoint {
         Some(endpoint) => Cloud::custom("Custom", endpoint, endpoint).map_err(|e| e.to_string())?,
         None => Cloud::built_in().into_iter().next().ok_or("no cloud")?,

@@ -174,6 +174,17 @@ fn the_running_agent_reports_metrics_and_stops_on_sigterm() {
     assert!(metrics.contains("# TYPE mgpresence_agent_holds gauge") && metrics.contains("mgpresence_agent_holds 1"), "{metrics}");
     assert!(metrics.contains("mgpresence_agent_renewals_total 1"), "{metrics}");
     assert!(get("/health").ends_with("ok"));
+    // A second agent over the same store is refused while this one runs.
+    let second = Command::cargo_bin("mgpresence")
+        .unwrap()
+        .args(["agent", "run", "--once", "--endpoint", &emulator.url, "--store"])
+        .arg(&store)
+        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let refused = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success() && refused.contains("another agent is running over this store"), "{refused}");
     // SIGTERM, as a service manager stops it.
     assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let mut rest = String::new();

@@ -20,6 +20,8 @@ fn store_refusal(e: &StoreError) -> CmdletError {
         StoreError::UnsupportedPair { .. } => ("UnsupportedPresenceCombination", ErrorCategory::InvalidArgument),
         StoreError::EmptyKey => ("KeepAliveHoldKeyMissing", ErrorCategory::InvalidArgument),
         StoreError::Sqlite { .. } => ("KeepAliveStoreFailed", ErrorCategory::WriteError),
+        StoreError::AgentRunning { .. } => ("KeepAliveAgentRunning", ErrorCategory::ResourceBusy),
+        StoreError::Io { .. } => ("KeepAliveStoreFailed", ErrorCategory::WriteError),
     };
     refusal(id, e.to_string(), category)
 }
