@@ -147,6 +147,18 @@ async fn faulted_run(holds: usize, hours: i64, stops: bool) -> FaultedRun {
     let mut stop_at = next_stop(&mut random, start);
     let mut stop_log = Vec::new();
     let mut lowest_budget = u32::MAX;
+    // The emulator keeps only its newest requests, so they are read as the run goes: how many were faulted, and the
+    // first clear each user's session took (204) or found gone (404), by the emulator's clock.
+    let mut faulted = 0;
+    let mut cleared: std::collections::HashMap<String, jiff::Timestamp> = std::collections::HashMap::new();
+    let mut harvest = |requests: Vec<mgpresence_emulator::control::RecordedRequest>| {
+        faulted += requests.iter().filter(|r| matches!(r.status, 429 | 503)).count();
+        for r in requests.iter().filter(|r| r.path.ends_with("/presence/clearPresence") && matches!(r.status, 200..=299 | 404)) {
+            let user = r.path.split('/').nth(3).unwrap_or_default().to_owned();
+            let at: jiff::Timestamp = r.at.parse().unwrap();
+            cleared.entry(user).and_modify(|t| *t = (*t).min(at)).or_insert(at);
+        }
+    };
     'lives: while emulator.state.clock.now() < end {
         let store = KeepAliveStore::open(&path).unwrap();
         let agent = KeepAliveAgent::with_budget(&store, &client, budget(&emulator, 10_000));
@@ -164,6 +176,7 @@ async fn faulted_run(holds: usize, hours: i64, stops: bool) -> FaultedRun {
                 continue 'lives;
             }
             let report = agent.round(now).await.unwrap();
+            harvest(emulator.state.take_requests());
             lowest_budget = lowest_budget.min(agent.budget().map_or(u32::MAX, |b| b.limit()));
             assert!(report.ended.is_empty(), "{:?}", report.ended);
             renewed += report.renewed;
@@ -180,24 +193,14 @@ async fn faulted_run(holds: usize, hours: i64, stops: bool) -> FaultedRun {
     if let Some(first) = lapses.first() {
         eprintln!("first lapse: {first:?}");
     }
-    let requests = emulator.requests();
-    let faulted = requests.iter().filter(|r| matches!(r.status, 429 | 503)).count();
-    // The first clear each user's session took (204), or found gone (404), by the emulator's clock.
-    let mut cleared: std::collections::HashMap<String, jiff::Timestamp> = std::collections::HashMap::new();
-    for r in requests.iter().filter(|r| r.path.ends_with("/presence/clearPresence") && matches!(r.status, 200..=299 | 404)) {
-        let user = r.path.split('/').nth(3).unwrap_or_default().to_owned();
-        let at: jiff::Timestamp = r.at.parse().unwrap();
-        cleared.entry(user).and_modify(|t| *t = (*t).min(at)).or_insert(at);
-    }
+    harvest(emulator.state.take_requests());
     let cleared_late = (0..holds)
         .filter_map(|i| until_of(i).map(|until| (user_of(i), until)))
         .filter(|(user, until)| !cleared.get(user).is_some_and(|at| *at >= *until && at.duration_since(*until) <= SignedDuration::from_mins(1) + stop_log.iter().map(|(a, b)| b.duration_since(*a)).filter(|_| stops).max().unwrap_or_default()))
         .map(|(user, _)| user)
         .collect();
     for user in &cleared_late as &Vec<String> {
-        let i: usize = user.trim_start_matches("faulted-").parse().unwrap();
-        let tries: Vec<_> = requests.iter().filter(|r| r.path.contains(&format!("/{user}/"))).map(|r| format!("{} {} {}", r.at, r.path.rsplit('/').next().unwrap_or_default(), r.status)).collect();
-        eprintln!("not cleared within a minute of its end: {user}, until {:?}; its last requests: {:?}", until_of(i), &tries[tries.len().saturating_sub(6)..]);
+        eprintln!("not cleared within a minute of its end: {user}, first clear {:?}", cleared.get(user));
     }
     let kept = KeepAliveStore::open(&path).unwrap().count().unwrap();
     let run = FaultedRun { lapses: lapses.len(), unexplained, kept, renewed, faulted, cleared_late, stops: stop_log, lowest_budget };
@@ -297,12 +300,14 @@ async fn overloaded_run(holds: usize, limit: u32, budget_requests: u32, minutes:
     let client = client(&emulator.url);
     let agent = KeepAliveAgent::with_budget(&store, &client, budget(&emulator, budget_requests));
     let end = start + SignedDuration::from_mins(minutes);
-    let mut renewed = 0;
+    let (mut renewed, mut throttled) = (0, 0);
     while emulator.state.clock.now() < end {
         let now = emulator.state.clock.now();
         let report = agent.round(now).await.unwrap();
         assert!(report.ended.is_empty(), "{:?}", report.ended.first());
         renewed += report.renewed;
+        // Read as it goes: the emulator keeps only the newest requests.
+        throttled += emulator.state.take_requests().iter().filter(|r| r.status == 429).count();
         let next = agent.next_round_at(&report, now, SignedDuration::from_secs(20));
         let step = next.duration_since(emulator.state.clock.now());
         if std::env::var_os("AGENT_TRACE").is_some() {
@@ -314,7 +319,6 @@ async fn overloaded_run(holds: usize, limit: u32, budget_requests: u32, minutes:
     }
     let lapses = emulator.state.store.lock().unwrap().lapses(emulator.state.clock.now());
     let reported = store.list().unwrap().into_iter().map(|h| (h.key.user_id, h.lapses)).collect();
-    let throttled = emulator.requests().iter().filter(|r| r.status == 429).count();
     let run = OverloadedRun {
         refusal,
         renewed,

@@ -126,6 +126,9 @@ struct ServeArgs {
     /// The throttling window in seconds.
     #[arg(long, default_value_t = 30)]
     throttle_window_seconds: u32,
+    /// How many of the newest requests `GET /_emulator/requests` keeps; older ones are dropped.
+    #[arg(long, value_name = "N", default_value_t = mgpresence_emulator::server::DEFAULT_REQUEST_LOG_LIMIT)]
+    request_log_limit: usize,
     /// Turn throttling off.
     #[arg(long)]
     no_throttling: bool,
@@ -246,6 +249,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     delay_ms: args.delay_ms,
                     retry_after_seconds: 1,
                 },
+                request_log_limit: args.request_log_limit,
                 ..EmulatorConfig::default()
             };
             if args.https {

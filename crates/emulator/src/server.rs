@@ -32,7 +32,13 @@ pub struct EmulatorConfig {
     pub fault_rates: crate::throttle::FaultRates,
     /// Serve HTTPS with this certificate instead of plain HTTP (the default).
     pub tls: Option<crate::tls::TlsSource>,
+    /// How many of the newest requests the request log keeps (`GET /_emulator/requests`); older ones are dropped, so
+    /// an emulator that runs for days keeps its memory.
+    pub request_log_limit: usize,
 }
+
+/// The request log's default size.
+pub const DEFAULT_REQUEST_LOG_LIMIT: usize = 50_000;
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -45,6 +51,7 @@ impl Default for EmulatorConfig {
             throttle: crate::throttle::ThrottleLimits::default(),
             fault_rates: crate::throttle::FaultRates::default(),
             tls: None,
+            request_log_limit: DEFAULT_REQUEST_LOG_LIMIT,
         }
     }
 }
@@ -127,7 +134,7 @@ pub struct AppState {
     pub clock: EmulatorClock,
     pub store: Mutex<PresenceStore>,
     pub faults: Mutex<Vec<Fault>>,
-    requests: Mutex<Vec<RecordedRequest>>,
+    requests: Mutex<RequestLog>,
     pub base_url: String,
     pub identity: Identity,
     /// The Graph routes with their middleware, for `$batch` to run its requests through.
@@ -135,28 +142,67 @@ pub struct AppState {
     pub throttle: crate::throttle::Throttle,
 }
 
-impl AppState {
-    /// Records a request; returns its index, for [`Self::record_outcome`].
-    pub(crate) fn record(&self, r: RecordedRequest) -> usize {
-        let mut requests = self.requests.lock().expect("requests lock");
-        requests.push(r);
-        requests.len() - 1
+/// The newest requests, at most a limit of them. Each has a sequence number, so the outcome of a request still
+/// being answered finds its entry even after older ones were dropped or the log was cleared meanwhile.
+#[derive(Debug)]
+struct RequestLog {
+    entries: std::collections::VecDeque<RecordedRequest>,
+    /// The sequence number of `entries[0]`.
+    first: u64,
+    limit: usize,
+}
+
+impl RequestLog {
+    fn new(limit: usize) -> Self {
+        Self { entries: std::collections::VecDeque::new(), first: 0, limit: limit.max(1) }
     }
 
-    pub(crate) fn record_outcome(&self, index: usize, status: u16, retry_after: Option<String>) {
-        if let Some(r) = self.requests.lock().expect("requests lock").get_mut(index) {
+    fn push(&mut self, r: RecordedRequest) -> u64 {
+        self.entries.push_back(r);
+        if self.entries.len() > self.limit {
+            self.entries.pop_front();
+            self.first += 1;
+        }
+        self.first + self.entries.len() as u64 - 1
+    }
+
+    fn get_mut(&mut self, seq: u64) -> Option<&mut RecordedRequest> {
+        let index = usize::try_from(seq.checked_sub(self.first)?).ok()?;
+        self.entries.get_mut(index)
+    }
+
+    fn take(&mut self) -> Vec<RecordedRequest> {
+        self.first += self.entries.len() as u64;
+        std::mem::take(&mut self.entries).into()
+    }
+}
+
+impl AppState {
+    /// Records a request; returns its sequence number, for [`Self::record_outcome`].
+    pub(crate) fn record(&self, r: RecordedRequest) -> u64 {
+        self.requests.lock().expect("requests lock").push(r)
+    }
+
+    pub(crate) fn record_outcome(&self, seq: u64, status: u16, retry_after: Option<String>) {
+        if let Some(r) = self.requests.lock().expect("requests lock").get_mut(seq) {
             r.status = status;
             r.retry_after = retry_after;
         }
     }
 
-    /// Every request received so far (control requests excluded).
+    /// The requests received so far (control requests excluded), the newest `request_log_limit` of them.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.requests.lock().expect("requests lock").clone()
+        self.requests.lock().expect("requests lock").entries.iter().cloned().collect()
     }
 
     pub fn clear_requests(&self) {
-        self.requests.lock().expect("requests lock").clear();
+        self.requests.lock().expect("requests lock").take();
+    }
+
+    /// The requests received so far, leaving the log empty: what a long test reads as it goes, so no request is read
+    /// twice or dropped for the limit.
+    pub fn take_requests(&self) -> Vec<RecordedRequest> {
+        self.requests.lock().expect("requests lock").take()
     }
 
     pub(crate) fn take_fault(&self, method: &str, path: &str) -> Option<Fault> {
@@ -231,6 +277,7 @@ impl AppState {
 /// `base_url` is the emulator's own address, used in `@odata.context` and next links.
 pub fn app(config: EmulatorConfig, base_url: &str) -> (Router, Arc<AppState>) {
     let identity = Identity::new(config.directory.clone());
+    let request_log_limit = config.request_log_limit;
     let state = Arc::new(AppState {
         identity,
         require_issued_tokens: std::sync::atomic::AtomicBool::new(config.require_issued_tokens),
@@ -240,7 +287,7 @@ pub fn app(config: EmulatorConfig, base_url: &str) -> (Router, Arc<AppState>) {
         clock: EmulatorClock::default(),
         store: Mutex::new(PresenceStore::default()),
         faults: Mutex::new(Vec::new()),
-        requests: Mutex::new(Vec::new()),
+        requests: Mutex::new(RequestLog::new(request_log_limit)),
         base_url: base_url.to_owned(),
     });
     (router(state.clone()), state)
@@ -393,5 +440,40 @@ impl Drop for BackgroundEmulator {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(path: &str) -> RecordedRequest {
+        RecordedRequest {
+            method: "POST".into(),
+            path: path.into(),
+            query: None,
+            headers: serde_json::Map::new(),
+            body: serde_json::Value::Null,
+            at: String::new(),
+            status: 0,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn the_request_log_keeps_the_newest_and_an_outcome_finds_its_own_request() {
+        let mut log = RequestLog::new(3);
+        let seqs: Vec<u64> = (0..5).map(|i| log.push(request(&format!("/r{i}")))).collect();
+        assert_eq!(seqs, [0, 1, 2, 3, 4]);
+        assert_eq!(log.entries.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(), ["/r2", "/r3", "/r4"]);
+        assert!(log.get_mut(1).is_none(), "a dropped request's outcome goes nowhere");
+        log.get_mut(3).unwrap().status = 204;
+        assert_eq!(log.entries[1].status, 204);
+        // Taken (or cleared) while a request is still being answered: its outcome does not land on a newer one.
+        assert_eq!(log.take().len(), 3);
+        let newer = log.push(request("/r5"));
+        assert_eq!(newer, 5);
+        assert!(log.get_mut(4).is_none());
+        assert_eq!(log.entries[0].status, 0);
     }
 }
