@@ -87,7 +87,7 @@ Describe 'mgpresence agent run with the credentials of the environment' {
             param([string] $Store, [hashtable] $Environment)
             $start = [System.Diagnostics.ProcessStartInfo]::new($env:MGPRESENCE_CLI)
             foreach ($argument in 'agent', 'run', '--once', '--endpoint', $EmulatorUrl, '--store', $Store) { $start.ArgumentList.Add($argument) }
-            foreach ($name in 'MGPRESENCE_ACCESS_TOKEN', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER') {
+            foreach ($name in 'MGPRESENCE_ACCESS_TOKEN', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER') {
                 $start.Environment.Remove($name) | Out-Null
             }
             foreach ($name in $Environment.Keys) { $start.Environment[$name] = $Environment[$name] }
@@ -125,6 +125,22 @@ Describe 'mgpresence agent run with the credentials of the environment' {
         $posted[0].body.sessionId | Should -BeExactly $certificateAppId
         $run.Output | Should -Not -BeLikeExactly "*$keyBody*" -Because 'the key is never printed'
         $run.Output | Should -Not -BeLikeExactly '*PRIVATE KEY*'
+    }
+
+    It 'signs in with a PFX and AZURE_CLIENT_CERTIFICATE_PASSWORD, as Connect-MgGraph -EnvironmentVariable takes them' {
+        # The PFX as .NET writes it (AES-256 and SHA-256 on .NET 10).
+        $pfxPath = Join-Path $TestDrive 'agent-app.pfx'
+        [System.IO.File]::WriteAllBytes($pfxPath, $certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, 'pfx-password-7'))
+        Register-MgPresenceKeepAlive -UserId 'agent-pfx-user' -SessionId $certificateAppId -Availability Busy -Activity InACall -StorePath $store | Out-Null
+        $run = Invoke-AgentRun -Store $store -Environment @{ AZURE_CLIENT_ID = $certificateAppId; AZURE_TENANT_ID = $tenantId; AZURE_CLIENT_CERTIFICATE_PATH = $pfxPath; AZURE_CLIENT_CERTIFICATE_PASSWORD = 'pfx-password-7' }
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        Get-LastResult $store | Should -BeExactly '200'
+        $run.Output | Should -Not -BeLikeExactly '*pfx-password-7*'
+
+        $wrong = Invoke-AgentRun -Store $store -Environment @{ AZURE_CLIENT_ID = $certificateAppId; AZURE_TENANT_ID = $tenantId; AZURE_CLIENT_CERTIFICATE_PATH = $pfxPath; AZURE_CLIENT_CERTIFICATE_PASSWORD = 'not-the-pfx-password' }
+        $wrong.ExitCode | Should -Not -Be 0
+        $wrong.Output | Should -BeLikeExactly '*AZURE_CLIENT_CERTIFICATE_PATH*neither PEM nor a PFX this password opens*'
+        $wrong.Output | Should -Not -BeLikeExactly '*not-the-pfx-password*'
     }
 
     It 'signs in with AZURE_CLIENT_SECRET and never prints it' {

@@ -262,8 +262,10 @@ fn credential() -> Result<Credential, String> {
         return Ok(Credential::ClientSecret { tenant_id, client_id, secret: SecretString::from(secret) });
     }
     if let (Some(client_id), Some(tenant_id), Some(path)) = (variable("AZURE_CLIENT_ID"), variable("AZURE_TENANT_ID"), variable("AZURE_CLIENT_CERTIFICATE_PATH")) {
-        let pem = std::fs::read_to_string(&path).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e} (a PEM file with the certificate and its key)"))?;
-        return Credential::client_certificate_from_pem(&tenant_id, &client_id, &pem).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e}"));
+        let bytes = std::fs::read(&path).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e}"))?;
+        let password = std::env::var("AZURE_CLIENT_CERTIFICATE_PASSWORD").ok();
+        return Credential::client_certificate_from_file(&tenant_id, &client_id, &bytes, password.as_deref())
+            .map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e}"));
     }
     if variable("IDENTITY_ENDPOINT").is_some() || variable("AZURE_CLIENT_ID").is_some() && variable("AZURE_TENANT_ID").is_none() {
         return Ok(Credential::ManagedIdentity {
@@ -273,7 +275,7 @@ fn credential() -> Result<Credential, String> {
             imds_endpoint: variable("IMDS_ENDPOINT"),
         });
     }
-    Err("no credential: set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, a PEM with the key), or IDENTITY_ENDPOINT and IDENTITY_HEADER (managed identity)".into())
+    Err("no credential: set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, a PEM with the key or a PFX, and AZURE_CLIENT_CERTIFICATE_PASSWORD), or IDENTITY_ENDPOINT and IDENTITY_HEADER (managed identity)".into())
 }
 
 /// What the status address reports.

@@ -99,6 +99,41 @@ impl Credential {
         })
     }
 
+    /// A certificate credential from a file as `AZURE_CLIENT_CERTIFICATE_PATH` names one, read as Azure.Identity's
+    /// `EnvironmentCredential` reads it: PEM text with the certificate and its key, or a PFX (PKCS#12) protected by
+    /// `password` (`AZURE_CLIENT_CERTIFICATE_PASSWORD`; none for an unprotected one). Errors never hold the password
+    /// or the key.
+    pub fn client_certificate_from_file(tenant_id: &str, client_id: &str, bytes: &[u8], password: Option<&str>) -> Result<Self, AuthError> {
+        if let Ok(text) = std::str::from_utf8(bytes)
+            && text.contains("-----BEGIN")
+        {
+            return Self::client_certificate_from_pem(tenant_id, client_id, text);
+        }
+        let store = p12_keystore::KeyStore::from_pkcs12(bytes, password.unwrap_or_default(), p12_keystore::Pkcs12ImportPolicy::Strict).map_err(|_| {
+            AuthError::new(
+                "InvalidCertificate",
+                "The file is neither PEM nor a PFX this password opens (AZURE_CLIENT_CERTIFICATE_PASSWORD, for a PFX that has one).",
+            )
+        })?;
+        let (_, chain) = store
+            .private_key_chain()
+            .ok_or_else(|| AuthError::new("InvalidCertificate", "The PFX holds no private key with its certificate."))?;
+        let certificate = chain.certs().first().ok_or_else(|| AuthError::new("InvalidCertificate", "The PFX's key has no certificate."))?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(chain.key().as_der());
+        let mut key = String::from("-----BEGIN PRIVATE KEY-----\n");
+        for line in encoded.as_bytes().chunks(64) {
+            key.push_str(std::str::from_utf8(line).unwrap_or_default());
+            key.push('\n');
+        }
+        key.push_str("-----END PRIVATE KEY-----\n");
+        Ok(Self::ClientCertificate {
+            tenant_id: tenant_id.to_owned(),
+            client_id: client_id.to_owned(),
+            private_key_pem: SecretString::from(key),
+            certificate_der: certificate.as_der().to_vec(),
+        })
+    }
+
     /// Microsoft's AuthType for Get-MgContext.
     pub fn auth_type(&self) -> &'static str {
         match self {
