@@ -16,6 +16,30 @@ fn agent(store: &std::path::Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `agent run` started over `store` against `url`, its standard error read up to the first line (printed once the
+/// stop handlers are in and just before the first round).
+#[cfg(unix)]
+fn start_agent(url: &str, store: &std::path::Path) -> (std::process::Child, std::io::BufReader<std::process::ChildStderr>, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mgpresence"))
+        .args(["agent", "run", "--endpoint", url, "--store"])
+        .arg(store)
+        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    (child, stderr, first)
+}
+
+/// SIGTERM, as a service manager stops a service.
+#[cfg(unix)]
+fn terminate(child: &std::process::Child) {
+    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+}
+
 #[test]
 fn holds_are_added_listed_and_removed_and_a_pair_setpresence_refuses_is_not() {
     let dir = tempfile::tempdir().unwrap();
@@ -140,21 +164,12 @@ fn an_agent_killed_at_any_moment_loses_no_hold() {
 #[cfg(unix)]
 #[test]
 fn the_running_agent_reports_metrics_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     let emulator = BackgroundEmulator::start(EmulatorConfig::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("holds.db");
     assert!(agent(&store, &["add", "--user", "metrics-user", "--session-id", "app", "--availability", "Away", "--activity", "Away"]).status.success());
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mgpresence"))
-        .args(["agent", "run", "--endpoint", &emulator.url, "--store"])
-        .arg(&store)
-        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
+    let (mut child, mut stderr, first) = start_agent(&emulator.url, &store);
     let address = first.split("status at http://").nth(1).and_then(|s| s.split('/').next()).unwrap_or_else(|| panic!("{first}")).to_owned();
     let get = |path: &str| {
         let mut stream = std::net::TcpStream::connect(&address).unwrap();
@@ -186,7 +201,7 @@ fn the_running_agent_reports_metrics_and_stops_on_sigterm() {
     let refused = String::from_utf8_lossy(&second.stderr);
     assert!(!second.status.success() && refused.contains("another agent is running over this store"), "{refused}");
     // SIGTERM, as a service manager stops it.
-    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    terminate(&child);
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     assert!(child.wait().unwrap().success(), "{rest}");
@@ -251,7 +266,7 @@ fn a_sign_in_that_gets_no_answer_is_tried_again_until_stopped() {
         lines.push_str(&line);
     }
     assert!(child.try_wait().unwrap().is_none(), "still running after a sign-in with no answer: {lines}");
-    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    terminate(&child);
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     assert!(child.wait().unwrap().success(), "{lines}{rest}");
@@ -265,7 +280,7 @@ fn a_sign_in_that_gets_no_answer_is_tried_again_until_stopped() {
 #[cfg(unix)]
 #[test]
 fn sigterm_during_a_round_lets_its_batches_finish_and_records_them() {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::Read;
     let emulator = BackgroundEmulator::start(EmulatorConfig::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("holds.db");
@@ -274,18 +289,9 @@ fn sigterm_during_a_round_lets_its_batches_finish_and_records_them() {
     std::fs::write(&file, format!("UserId\n{users}")).unwrap();
     let added = agent(&store, &["add", "--file", file.to_str().unwrap(), "--session-id", "app", "--availability", "Busy", "--activity", "InACall"]);
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mgpresence"))
-        .args(["agent", "run", "--endpoint", &emulator.url, "--store"])
-        .arg(&store)
-        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
+    let (mut child, mut stderr, first) = start_agent(&emulator.url, &store);
     // The first line comes just before the first round: the stop lands while its 150 batches are sent.
-    assert!(std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    terminate(&child);
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     let exit = child.wait().unwrap();
