@@ -118,7 +118,8 @@ pub struct RunArgs {
     /// Where to answer health and metrics (Prometheus text at /metrics); loopback only.
     #[arg(long, default_value = "127.0.0.1:0")]
     status_address: SocketAddr,
-    /// Run rounds until no hold is due, then stop (for tests and one-shot runs).
+    /// Renew (or clear) the holds due when it starts, in as many rounds as the budget needs, then stop (a renewal
+    /// that fails is left for the next run); for tests and one-shot runs.
     #[arg(long)]
     once: bool,
 }
@@ -353,6 +354,7 @@ async fn run(args: &RunArgs) -> Result<(), String> {
     let capacity = args.budget.capacity();
     let budget = Arc::new(RequestBudget::new(capacity.requests, capacity.window.unsigned_abs()));
     let agent = KeepAliveAgent::with_budget(&store, &client, budget.clone());
+    let started = Timestamp::now();
     loop {
         // The token is cached, so this asks the identity provider only when the token is near its end. A refused
         // credential (a wrong secret, a certificate the app does not have, one rotated away) stops the agent with
@@ -392,7 +394,8 @@ async fn run(args: &RunArgs) -> Result<(), String> {
         for key in &report.late {
             eprintln!("mgpresence agent: {} ({}) lapsed before its renewal", key.user_id, key.session_id);
         }
-        if args.once && store.due(Timestamp::now(), 1).map_err(|e| e.to_string())?.is_empty() {
+        // Holds due again since it started (renewed in an early round of a long one) are the next run's.
+        if args.once && store.due(started, 1).map_err(|e| e.to_string())?.is_empty() {
             return Ok(());
         }
         // The next round comes in a second (holds added meanwhile are taken up), or sooner when holds were left for

@@ -176,7 +176,8 @@ fn agent_rows(session: &ModuleSession, throttled: &EmulatorProcess, sizes: &Benc
                 .env("MGPRESENCE_ACCESS_TOKEN", "bench-token"),
         )
     };
-    let agent_run = run_once(&session.emulator.url, &store, &[])?;
+    // The unthrottled emulator, and a budget that does not bind: every hold in the rounds of one pass.
+    let agent_run = run_once(&session.emulator.url, &store, &["--throttle-requests".to_owned(), "1000000".to_owned()])?;
     let idle = run_measured(Command::new(cli).arg("--version"))?;
     let per_hold = stored_bytes as f64 / f64::from(sizes.agent_holds);
 
