@@ -49,20 +49,28 @@ fn errors_of(log: &str) -> Option<u64> {
     bytes_after(log, "ERROR SUMMARY:")
 }
 
+/// The keep-alive agent at the scale, in release (ignored in the debug suite): a simulated day of 10,000
+/// holds with and without stops, and 120,000 holds the limit cannot keep. `cargo xtask test` runs it too.
+pub fn full_scale_agent_tests() -> Command {
+    let mut command = cargo();
+    command.current_dir(root()).args([
+        "test",
+        "--release",
+        "--test",
+        "agent_against_emulator",
+        "--",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+        "a_day_of_ten_thousand_holds",
+        "a_hundred_and_twenty_thousand_holds",
+    ]);
+    command
+}
+
 pub fn agent() -> Result<()> {
     run(
-        cargo().current_dir(root()).args([
-            "test",
-            "--release",
-            "--test",
-            "agent_against_emulator",
-            "--",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-            "a_day_of_ten_thousand_holds",
-            "a_hundred_and_twenty_thousand_holds",
-        ]),
+        &mut full_scale_agent_tests(),
         "run the keep-alive agent over a simulated day of 10,000 holds (with and without stops), and over 120,000 holds the limit cannot keep",
     )
 }

@@ -246,6 +246,11 @@ pub fn test() -> Result<()> {
     }
     drop(session);
 
+    // The keep-alive agent at the scale, last: it takes about a quarter of an hour in release.
+    if !run_counted(&mut crate::soak::full_scale_agent_tests(), "run the keep-alive agent at full scale", &mut tally)? {
+        failures.push("the keep-alive agent at full scale");
+    }
+
     println!("xtask test: {} passed, {} failed", tally.passed, tally.failed);
     if !failures.is_empty() || tally.failed > 0 {
         bail!("failed: {}", if failures.is_empty() { "see above".to_owned() } else { failures.join(", ") });
