@@ -101,8 +101,8 @@ impl Xorshift {
     }
 }
 
-/// `holds` holds (half `Available`, every tenth ending during the run) over `hours` simulated hours in 20-second
-/// rounds, under 5% injected 429s, 503s and cut connections each (every request of a batch, and the batches
+/// `holds` holds (half `Available`, every tenth ending during the run) over `hours` simulated hours in rounds 20 s
+/// apart (15 s after a round with renewals to try again, as the agent asks), under 5% injected 429s, 503s and cut connections each (every request of a batch, and the batches
 /// themselves).
 ///
 /// With `stops`, the agent is stopped every 10 to 40 simulated minutes in the middle of a round (the round is dropped
@@ -180,7 +180,12 @@ async fn faulted_run(holds: usize, hours: i64, stops: bool) -> FaultedRun {
             lowest_budget = lowest_budget.min(agent.budget().map_or(u32::MAX, |b| b.limit()));
             assert!(report.ended.is_empty(), "{:?}", report.ended);
             renewed += report.renewed;
-            emulator.state.clock.advance(step);
+            // Every 20 s, or sooner when the agent says (renewals to try again, room in the budget).
+            let next = agent.next_round_at(&report, now, step);
+            let wait = next.duration_since(emulator.state.clock.now());
+            if wait.is_positive() {
+                emulator.state.clock.advance(wait);
+            }
         }
     }
     let lapses = emulator.state.store.lock().unwrap().lapses(emulator.state.clock.now());

@@ -75,9 +75,13 @@ impl<'a> KeepAliveAgent<'a> {
     }
 
     /// When the round after `report` (run at `now`) should come: after `idle` (so holds added meanwhile are taken
-    /// up), or as soon as the budget has room again for holds the round had to leave.
+    /// up), when the renewals the service did not take are due again, or as soon as the budget has room again for
+    /// holds the round had to leave.
     pub fn next_round_at(&self, report: &RoundReport, now: Timestamp, idle: SignedDuration) -> Timestamp {
-        let later = now.saturating_add(idle).unwrap_or(now);
+        let mut later = now.saturating_add(idle).unwrap_or(now);
+        if !report.failed.is_empty() {
+            later = later.min(now.saturating_add(RETRY_AFTER_FAILURE).unwrap_or(now));
+        }
         let Some(budget) = self.budget().filter(|_| report.deferred > 0) else { return later };
         // As soon as one batch can go: waiting for more would leave the slots freed first unused meanwhile.
         let wanted = u32::try_from(report.deferred.min(mgpresence_graph::bulk::MAX_BATCH)).unwrap_or(u32::MAX);
