@@ -13,7 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use mgpresence_catalog::find_cmdlet;
 use mgpresence_graph::GraphClient;
 use mgpresence_graph::budget::RequestBudget;
-use mgpresence_graph::bulk::{BulkItem, BulkOptions, NOT_SENT, run_bulk};
+use mgpresence_graph::bulk::{BulkItem, BulkOptions, MAX_BATCH, NOT_SENT, run_bulk};
 use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
@@ -58,8 +58,7 @@ fn refused_for_good(status: u16, error_id: &str) -> bool {
 impl<'a> KeepAliveAgent<'a> {
     /// An agent whose budget is the service's documented throttle limit, by the system clock.
     pub fn new(store: &'a KeepAliveStore, client: &'a GraphClient) -> Self {
-        let capacity = crate::Capacity::default();
-        Self::with_budget(store, client, Arc::new(RequestBudget::new(capacity.requests, capacity.window.unsigned_abs())))
+        Self::with_budget(store, client, Arc::new(crate::Capacity::default().budget()))
     }
 
     /// An agent over the given budget (another limit, or a clock a test drives).
@@ -84,7 +83,7 @@ impl<'a> KeepAliveAgent<'a> {
         }
         let Some(budget) = self.budget().filter(|_| report.deferred > 0) else { return later };
         // As soon as one batch can go: waiting for more would leave the slots freed first unused meanwhile.
-        let wanted = u32::try_from(report.deferred.min(mgpresence_graph::bulk::MAX_BATCH)).unwrap_or(u32::MAX);
+        let wanted = u32::try_from(report.deferred.min(MAX_BATCH)).unwrap_or(u32::MAX);
         let room_in = budget.room_at(wanted).duration_since(budget.now()).unwrap_or_default();
         let room = now.saturating_add(SignedDuration::try_from(room_in).unwrap_or(idle)).unwrap_or(now);
         // A few milliseconds past the instant the room frees, so the round finds it free.
@@ -128,18 +127,14 @@ impl<'a> KeepAliveAgent<'a> {
             let outcomes = run_bulk(self.client, &clear, "ClearExpanded", items, &self.bulk).await;
             self.store.write_together(|| {
                 for (hold, outcome) in clears.iter().zip(outcomes) {
-                    match &outcome.error {
+                    match (&outcome.error, outcome.status) {
                         // 404: the session was gone already (expired at the hold's end); either way the hold is done.
-                        None => {
+                        (None, _) | (Some(_), 404) => {
                             self.store.remove(&hold.key)?;
                             report.cleared += 1;
                         }
-                        Some(e) if e.error_id == NOT_SENT => report.deferred += 1,
-                        Some(_) if outcome.status == 404 => {
-                            self.store.remove(&hold.key)?;
-                            report.cleared += 1;
-                        }
-                        Some(e) => {
+                        (Some(e), _) if e.error_id == NOT_SENT => report.deferred += 1,
+                        (Some(e), _) => {
                             let retry = now.saturating_add(RETRY_AFTER_FAILURE).unwrap_or(now);
                             self.store.record_renewal(&hold.key, now, &e.describe(), retry, false)?;
                             report.failed.push((hold.key.clone(), e.describe()));

@@ -98,6 +98,11 @@ pub struct CapacityError {
 }
 
 impl Capacity {
+    /// The agent's one rate budget over this limit, by the system clock.
+    pub fn budget(&self) -> mgpresence_graph::budget::RequestBudget {
+        mgpresence_graph::budget::RequestBudget::new(self.requests, self.window.unsigned_abs())
+    }
+
     /// The renewals per window one hold needs at the least: an `Available` one before every fade, another before
     /// every expiry of the longest session.
     pub fn renewals_per_window(&self, availability: Availability) -> f64 {

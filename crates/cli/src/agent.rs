@@ -352,7 +352,7 @@ async fn run(args: &RunArgs) -> Result<(), String> {
     });
     eprintln!("mgpresence agent: {} hold(s) in {}; status at http://{address}/metrics", store.count().unwrap_or(0), store.path().display());
     let capacity = args.budget.capacity();
-    let budget = Arc::new(RequestBudget::new(capacity.requests, capacity.window.unsigned_abs()));
+    let budget = Arc::new(capacity.budget());
     let agent = KeepAliveAgent::with_budget(&store, &client, budget.clone());
     let started = Timestamp::now();
     loop {

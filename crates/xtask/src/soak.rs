@@ -1,4 +1,4 @@
-//! The long runs that are not part of `cargo xtask test`:
+//! The long runs:
 //!
 //! - `cargo xtask agent`: the keep-alive agent at the scale — the ignored tests of
 //!   `tests/agent_against_emulator.rs`, in release, one after the other:
@@ -6,7 +6,7 @@
 //!   injected 429s, 503s and cut connections), the same with the agent stopped mid-round and restarted at random
 //!   (`a_day_of_ten_thousand_holds_with_the_agent_stopped_and_restarted_loses_no_hold`), and
 //!   `a_hundred_and_twenty_thousand_holds_against_the_documented_limit_lapse_in_turn` (120,000 `Available` holds
-//!   against 10,000 requests per 30 s for a simulated hour: refused, then forced).
+//!   against 10,000 requests per 30 s for a simulated hour: refused, then forced). `cargo xtask test` ends with them.
 //! - `cargo xtask valgrind`: 100,000 calls through the C ABI under valgrind's memcheck.
 //!
 //! It builds the native library and the foreign-caller test binary in release (with line tables), starts the emulator
