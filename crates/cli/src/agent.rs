@@ -11,7 +11,6 @@ use jiff::{Timestamp, Zoned};
 use mgpresence_agent::registration::{hold_json, register};
 use mgpresence_agent::{Capacity, Hold, HoldKey, KeepAliveAgent, KeepAliveStore};
 use mgpresence_graph::auth::Credential;
-use mgpresence_graph::budget::RequestBudget;
 use mgpresence_graph::{Cloud, GraphClient, GraphClientConfig};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
