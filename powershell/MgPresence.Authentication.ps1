@@ -154,7 +154,8 @@ function Add-MgEnvironment {
 Adds a custom environment: a Graph endpoint to connect to with Connect-MgGraph -Environment.
 .DESCRIPTION
 The Graph endpoint must use https, or http on a loopback address (127.0.0.1, ::1, localhost) such as the local
-MgPresence emulator.
+MgPresence emulator. It is the service root without an API version (https://graph.microsoft.com, not
+https://graph.microsoft.com/v1.0): each cmdlet adds /v1.0 or /beta itself.
 .EXAMPLE
 Add-MgEnvironment -Name Emulator -GraphEndpoint http://127.0.0.1:5000 -AzureADEndpoint http://127.0.0.1:5000
 .LINK

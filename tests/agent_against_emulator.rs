@@ -511,3 +511,81 @@ async fn a_hold_the_service_refuses_ends_with_the_reason_and_the_others_go_on() 
     assert!(emulator.state.store.lock().unwrap().lapses(emulator.state.clock.now()).iter().all(|l| !l.user_id.starts_with("kept-")));
     emulator.stop().await;
 }
+
+/// What says nothing of a hold keeps it: the `$batch` request refused as a whole (a wrong endpoint, an application
+/// without permission for the batch) and a 403 for one user's request (a permission or licence an administrator can
+/// mend) are failures tried again, never the end of a hold; once mended, every hold is renewed.
+#[tokio::test]
+async fn a_refused_batch_or_a_forbidden_request_ends_no_hold() {
+    let emulator = RunningEmulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = KeepAliveStore::open(&dir.path().join("holds.db")).unwrap();
+    let start = emulator.state.clock.now();
+    let users = ["batch-1", "forbidden-user", "batch-2"];
+    for user in users {
+        let hold = NewHold { key: HoldKey { user_id: user.into(), session_id: "agent-app".into() }, availability: Availability::Busy, activity: Activity::InACall, until: Some(start + SignedDuration::from_mins(30)) };
+        store.add(&hold, start).unwrap();
+    }
+    let kept = || {
+        let mut users: Vec<String> = store.list().unwrap().into_iter().map(|h| h.key.user_id).collect();
+        users.sort();
+        users
+    };
+    let all = vec!["batch-1".to_owned(), "batch-2".into(), "forbidden-user".into()];
+
+    // A Graph root under a path the service does not have: every `$batch` is answered as a whole with an error.
+    let wrong = client(&format!("{}/graph", emulator.url));
+    let agent = KeepAliveAgent::with_budget(&store, &wrong, budget(&emulator, 10_000));
+    let report = agent.round(start).await.unwrap();
+    assert!(report.ended.is_empty() && report.renewed == 0 && report.failed.len() == 3, "{report:?}");
+    assert_eq!(kept(), all);
+
+    // The batch refused by the service (403, as for an application without the permission), then one user's request.
+    let fault = |path: &str, times: Option<u32>| mgpresence_emulator::control::Fault {
+        method: Some("POST".into()),
+        path_contains: Some(path.into()),
+        status: 403,
+        code: "Forbidden".into(),
+        message: "Insufficient privileges to complete the operation.".into(),
+        retry_after: None,
+        times,
+    };
+    emulator.state.faults.lock().unwrap().extend([fault("/$batch", Some(1)), fault("/users/forbidden-user/presence/", None)]);
+    let right = client(&emulator.url);
+    let agent = KeepAliveAgent::with_budget(&store, &right, budget(&emulator, 10_000));
+    let later = start + SignedDuration::from_secs(20);
+    emulator.state.clock.advance(later.duration_since(emulator.state.clock.now()));
+    let report = agent.round(later).await.unwrap();
+    assert!(report.ended.is_empty() && report.renewed == 0 && report.failed.len() == 3, "{report:?}");
+    assert!(report.failed.iter().all(|(_, why)| why.contains("Forbidden")), "{report:?}");
+    let again = later + SignedDuration::from_secs(20);
+    emulator.state.clock.advance(again.duration_since(emulator.state.clock.now()));
+    let report = agent.round(again).await.unwrap();
+    assert!(report.ended.is_empty() && report.renewed == 2, "{report:?}");
+    assert_eq!(report.failed.iter().map(|(key, _)| key.user_id.as_str()).collect::<Vec<_>>(), ["forbidden-user"]);
+    assert_eq!(kept(), all, "the forbidden user's hold is kept, its failure recorded");
+    let forbidden = store.list().unwrap().into_iter().find(|h| h.key.user_id == "forbidden-user").unwrap();
+    assert!(forbidden.last_result.as_deref().is_some_and(|r| r.contains("Forbidden")), "{forbidden:?}");
+
+    // Mended (the permission granted): renewed at the next try.
+    emulator.state.faults.lock().unwrap().clear();
+    let mended = again + SignedDuration::from_secs(20);
+    emulator.state.clock.advance(mended.duration_since(emulator.state.clock.now()));
+    let report = agent.round(mended).await.unwrap();
+    assert!(report.ended.is_empty() && report.failed.is_empty() && report.renewed == 1, "{report:?}");
+    assert_eq!(kept(), all);
+
+    // A wrong endpoint at a clear ends no hold either: the session would stay until its expiry, unseen.
+    // (A second past the end: ends are kept in whole seconds, rounded up.)
+    let end = start + SignedDuration::from_mins(30) + SignedDuration::from_secs(1);
+    emulator.state.clock.advance(end.duration_since(emulator.state.clock.now()));
+    let agent = KeepAliveAgent::with_budget(&store, &wrong, budget(&emulator, 10_000));
+    let report = agent.round(end).await.unwrap();
+    assert!(report.cleared == 0 && report.failed.len() == 3, "{report:?}");
+    assert_eq!(kept(), all);
+    let agent = KeepAliveAgent::with_budget(&store, &right, budget(&emulator, 10_000));
+    let report = agent.round(end + SignedDuration::from_secs(20)).await.unwrap();
+    assert_eq!(report.cleared, 3, "{report:?}");
+    assert!(kept().is_empty());
+    emulator.stop().await;
+}

@@ -15,6 +15,15 @@ BeforeAll {
     }
 }
 
+Describe 'Add-MgEnvironment' {
+    It 'refuses a GraphEndpoint that ends in the API version, with the root to give, and adds nothing' {
+        $err = { Add-MgEnvironment -Name Versioned -GraphEndpoint "$EmulatorUrl/v1.0" -AzureADEndpoint $EmulatorUrl -ErrorAction Stop } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidEnvironment,*'
+        $err.Exception.Message | Should -BeLike "*ends in the API version 'v1.0'*('$EmulatorUrl')*"
+        Get-MgEnvironment | Where-Object Name -EQ Versioned | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Connect-MgGraph sign-in' {
     BeforeEach {
         Clear-EmulatorRequest

@@ -13,7 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use mgpresence_catalog::find_cmdlet;
 use mgpresence_graph::GraphClient;
 use mgpresence_graph::budget::RequestBudget;
-use mgpresence_graph::bulk::{BulkItem, BulkOptions, MAX_BATCH, NOT_SENT, run_bulk};
+use mgpresence_graph::bulk::{BulkItem, BulkOptions, BulkOutcome, MAX_BATCH, NOT_SENT, run_bulk};
 use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
@@ -50,9 +50,12 @@ fn key_text(key: &HoldKey) -> String {
     format!("{}\u{1f}{}", key.user_id, key.session_id)
 }
 
-/// Whether an answer means the hold can never be renewed (rather than "not now").
-fn refused_for_good(status: u16, error_id: &str) -> bool {
-    matches!(status, 400 | 403 | 404) || error_id == "InvalidArgument"
+/// Whether an outcome means the hold can never be renewed (rather than "not now"): the service's answer to the
+/// hold's own request that the user is not there (404) or the request is not one it takes (400), or a pair refused
+/// before sending. Never the `$batch` request's own answer (a wrong endpoint, say), which says nothing of the hold,
+/// nor a 401/403 (the application's sign-in or permission, which an administrator can mend): those keep the hold.
+fn refused_for_good(outcome: &BulkOutcome) -> bool {
+    !outcome.whole_batch && (matches!(outcome.status, 400 | 404) || outcome.error_code() == Some("InvalidArgument"))
 }
 
 impl<'a> KeepAliveAgent<'a> {
@@ -127,14 +130,15 @@ impl<'a> KeepAliveAgent<'a> {
             let outcomes = run_bulk(self.client, &clear, "ClearExpanded", items, &self.bulk).await;
             self.store.write_together(|| {
                 for (hold, outcome) in clears.iter().zip(outcomes) {
-                    match (&outcome.error, outcome.status) {
-                        // 404: the session was gone already (expired at the hold's end); either way the hold is done.
-                        (None, _) | (Some(_), 404) => {
+                    match (&outcome.error, outcome.status, outcome.whole_batch) {
+                        // 404 for its own request (not the batch's): the session was gone already (expired at the
+                        // hold's end); either way the hold is done.
+                        (None, _, _) | (Some(_), 404, false) => {
                             self.store.remove(&hold.key)?;
                             report.cleared += 1;
                         }
-                        (Some(e), _) if e.error_id == NOT_SENT => report.deferred += 1,
-                        (Some(e), _) => {
+                        (Some(e), _, _) if e.error_id == NOT_SENT => report.deferred += 1,
+                        (Some(e), _, _) => {
                             let retry = now.saturating_add(RETRY_AFTER_FAILURE).unwrap_or(now);
                             self.store.record_renewal(&hold.key, now, &e.describe(), retry, false)?;
                             report.failed.push((hold.key.clone(), e.describe()));
@@ -177,7 +181,7 @@ impl<'a> KeepAliveAgent<'a> {
                         }
                         // Left for a later round (no room in the budget): still due, the earliest first, as it was.
                         Some(e) if e.error_id == NOT_SENT => report.deferred += 1,
-                        Some(e) if refused_for_good(outcome.status, &e.error_id) => {
+                        Some(e) if refused_for_good(&outcome) => {
                             self.store.remove(&hold.key)?;
                             report.ended.push((hold.key.clone(), e.describe()));
                         }

@@ -225,7 +225,8 @@ fn status(args: &StatusArgs) -> Result<(), String> {
     let store = open(&args.store)?;
     let holds = store.list().map_err(|e| e.to_string())?;
     let capacity = args.budget.capacity();
-    let needed: f64 = holds.iter().map(|h| capacity.renewals_per_window(h.availability)).sum();
+    // Folded from 0.0: an f64 sum of nothing is -0.0, which would print as "-0".
+    let needed = holds.iter().map(|h| capacity.renewals_per_window(h.availability)).fold(0.0, |a, b| a + b);
     let lapses: u64 = holds.iter().map(|h| u64::from(h.lapses)).sum();
     if args.store.json {
         println!(

@@ -61,6 +61,32 @@ fn holds_are_added_listed_and_removed_and_a_pair_setpresence_refuses_is_not() {
     assert!(!missing.status.success(), "a hold that is not there is an error");
     let empty: Value = serde_json::from_slice(&agent(&store, &["list", "--json"]).stdout).unwrap();
     assert_eq!(empty, Value::Array(Vec::new()));
+    let status = String::from_utf8(agent(&store, &["status"]).stdout).unwrap();
+    assert!(status.contains("; 0 of 10000 renewals per 30 s; 0 lapse(s)"), "{status}");
+    let status: Value = serde_json::from_slice(&agent(&store, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(status["renewalsPerWindow"].to_string(), "0.0");
+}
+
+/// An endpoint given with the API version (as an SDK's base URL is) is refused before anything is read or sent, with
+/// the root to give; the holds are as they were.
+#[test]
+fn agent_run_refuses_an_endpoint_that_ends_in_the_api_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("holds.db");
+    assert!(agent(&store, &["add", "--user", "u1", "--session-id", "app", "--availability", "Busy", "--activity", "InACall"]).status.success());
+    let run = Command::cargo_bin("mgpresence")
+        .unwrap()
+        .args(["agent", "run", "--once", "--endpoint", "http://127.0.0.1:9/v1.0", "--store"])
+        .arg(&store)
+        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("ends in the API version 'v1.0'") && stderr.contains("('http://127.0.0.1:9')"), "{stderr}");
+    let holds: Value = serde_json::from_slice(&agent(&store, &["list", "--json"]).stdout).unwrap();
+    assert_eq!(holds[0]["userId"], "u1");
+    assert_eq!(holds[0]["lastResult"], Value::Null);
 }
 
 #[test]

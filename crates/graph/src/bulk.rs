@@ -50,6 +50,10 @@ pub struct BulkOutcome {
     pub error: Option<CmdletError>,
     /// How many times the item was sent.
     pub attempts: u32,
+    /// Whether the last answer was the `$batch` request's own (refused, or no answer at all), which every item of
+    /// that batch shares: it says nothing of the item itself (a wrong endpoint, an app without permission), so a
+    /// caller must not take it as the service's word on the item.
+    pub whole_batch: bool,
 }
 
 impl BulkOutcome {
@@ -127,7 +131,8 @@ enum ItemResult {
     Retry(u16, Option<Duration>, CmdletError),
 }
 
-async fn send_batch(client: &GraphClient, items: &[Pending]) -> Vec<(usize, ItemResult)> {
+/// The batch's answer for each item, and whether that answer is the batch's own (shared by every item).
+async fn send_batch(client: &GraphClient, items: &[Pending]) -> (bool, Vec<(usize, ItemResult)>) {
     let version = items[0].request.version;
     let request = PreparedRequest { version, method: HttpMethod::Post, path: "/$batch".into(), query: Vec::new(), headers: Vec::new(), body: Some(batch_body(items)) };
     let outer = client.send(&request, &SendOptions::default()).await;
@@ -137,22 +142,23 @@ async fn send_batch(client: &GraphClient, items: &[Pending]) -> Vec<(usize, Item
             // The batch itself was refused (throttled, unavailable, …): every item shares its fate.
             let error = mgpresence_catalog::response::error_of_response(r.status, &r.reason, &r.headers, &r.body);
             let wait = retry_after(r.header("Retry-After"), SystemTime::now());
-            return items
+            let results = items
                 .iter()
                 .map(|p| {
                     let result = if is_retryable(r.status) { ItemResult::Retry(r.status, wait, error.clone()) } else { ItemResult::Failed(r.status, error.clone()) };
                     (p.index, result)
                 })
                 .collect();
+            return (true, results);
         }
         Err(e) => {
             let error = error_of_client(&e);
-            return items.iter().map(|p| (p.index, ItemResult::Retry(0, None, error.clone()))).collect();
+            return (true, items.iter().map(|p| (p.index, ItemResult::Retry(0, None, error.clone()))).collect());
         }
     };
     let body = response.json().unwrap_or(Value::Null);
     let answers = body.get("responses").and_then(Value::as_array).cloned().unwrap_or_default();
-    items
+    let results = items
         .iter()
         .map(|p| {
             let id = p.index.to_string();
@@ -185,7 +191,8 @@ async fn send_batch(client: &GraphClient, items: &[Pending]) -> Vec<(usize, Item
                 (p.index, ItemResult::Failed(status, error))
             }
         })
-        .collect()
+        .collect();
+    (false, results)
 }
 
 /// When the service last asked to wait: no batch is sent before this instant.
@@ -219,7 +226,7 @@ impl ThrottleGate {
 /// back with its backoff. Throttled runs thus take about the time the limit allows, not a round more.
 pub async fn run_bulk(client: &GraphClient, cmdlet: &Cmdlet, parameter_set: &str, items: Vec<BulkItem>, options: &BulkOptions) -> Vec<BulkOutcome> {
     let mut outcomes: Vec<BulkOutcome> =
-        items.iter().map(|i| BulkOutcome { key: i.key.clone(), status: 0, error: None, attempts: 0 }).collect();
+        items.iter().map(|i| BulkOutcome { key: i.key.clone(), status: 0, error: None, attempts: 0, whole_batch: false }).collect();
     let mut pending: VecDeque<Pending> = VecDeque::new();
     for (index, item) in items.iter().enumerate() {
         match binding::prepare(cmdlet, parameter_set, &item.bound) {
@@ -339,7 +346,7 @@ impl BulkRun<'_> {
                 }
                 None => None,
             };
-            let results = send_batch(self.client, &chunk).await;
+            let (whole_batch, results) = send_batch(self.client, &chunk).await;
             if let (Some(budget), Some(reservation)) = (&self.options.budget, reservation) {
                 budget.settle(reservation);
                 if let Some(wait) = results.iter().find_map(|(_, r)| match r {
@@ -356,6 +363,7 @@ impl BulkRun<'_> {
                     debug_assert_eq!(pending.index, index);
                     let outcome = &mut outcomes[index];
                     outcome.attempts += 1;
+                    outcome.whole_batch = whole_batch;
                     match result {
                         ItemResult::Done(status) => {
                             outcome.status = status;

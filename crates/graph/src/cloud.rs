@@ -21,6 +21,10 @@ pub enum CloudError {
         "'{0}' uses plain http. Tokens are only sent over https, except to loopback addresses (127.0.0.1, ::1, localhost) such as the local emulator"
     )]
     InsecureEndpoint(String),
+    #[error(
+        "'{0}' ends in the API version '{1}'. Give the Graph service root without it ('{2}'): each call adds /v1.0 or /beta itself"
+    )]
+    VersionedEndpoint(String, String, String),
     #[error("No environment is named '{name}'. Known environments: {known}")]
     UnknownEnvironment { name: String, known: String },
 }
@@ -52,10 +56,22 @@ impl Cloud {
     }
 
     /// A custom environment. Its Graph endpoint must be https, or http on a loopback address.
+    /// A service root that ends in a version (`…/v1.0`, as an SDK's base URL does) is refused with the root to give,
+    /// rather than sending every call to `…/v1.0/v1.0/…`.
     pub fn custom(name: &str, graph_endpoint: &str, azure_ad_endpoint: &str) -> Result<Cloud, CloudError> {
+        let graph = checked_endpoint(graph_endpoint)?;
+        let segments: Vec<&str> = graph.path_segments().into_iter().flatten().filter(|s| !s.is_empty()).collect();
+        if let Some((version, above)) = segments.split_last()
+            && ["v1.0", "beta"].iter().any(|v| version.eq_ignore_ascii_case(v))
+        {
+            let mut root = graph.clone();
+            root.set_path(&above.join("/"));
+            let root = root.as_str().trim_end_matches('/').to_owned();
+            return Err(CloudError::VersionedEndpoint(graph_endpoint.to_owned(), (*version).to_owned(), root));
+        }
         Ok(Cloud {
             name: name.to_owned(),
-            graph_endpoint: checked_endpoint(graph_endpoint)?,
+            graph_endpoint: graph,
             azure_ad_endpoint: checked_endpoint(azure_ad_endpoint)?,
             built_in: false,
         })
@@ -104,5 +120,17 @@ mod tests {
         assert!(Cloud::custom("E", "http://localhost:5000/", "https://login.example").is_ok());
         assert!(matches!(Cloud::custom("E", "http://example.com", "https://x"), Err(CloudError::InsecureEndpoint(_))));
         assert!(matches!(Cloud::custom("E", "graph", "https://x"), Err(CloudError::NotAnUrl(_))));
+    }
+
+    #[test]
+    fn a_service_root_ending_in_a_version_is_refused_with_the_root_to_give() {
+        let refused = Cloud::custom("E", "http://127.0.0.1:5099/v1.0", "http://127.0.0.1:5099").unwrap_err();
+        assert_eq!(refused, CloudError::VersionedEndpoint("http://127.0.0.1:5099/v1.0".into(), "v1.0".into(), "http://127.0.0.1:5099".into()));
+        assert!(refused.to_string().contains("('http://127.0.0.1:5099')"), "{refused}");
+        let refused = Cloud::custom("E", "https://graph.contoso.test/api/Beta/", "https://login.example").unwrap_err();
+        assert_eq!(refused, CloudError::VersionedEndpoint("https://graph.contoso.test/api/Beta/".into(), "Beta".into(), "https://graph.contoso.test/api".into()));
+        // A root under a path of its own is the caller's to give.
+        assert!(Cloud::custom("E", "https://gateway.contoso.test/graph", "https://login.example").is_ok());
+        assert!(Cloud::custom("E", "https://gateway.contoso.test/v1.0-proxy", "https://login.example").is_ok());
     }
 }
