@@ -388,8 +388,8 @@ async fn run(args: &RunArgs) -> Result<(), String> {
         for (key, why) in &report.ended {
             eprintln!("mgpresence agent: {} ({}) ended: {why}", key.user_id, key.session_id);
         }
-        for (key, why) in &report.failed {
-            eprintln!("mgpresence agent: {} ({}) not renewed, trying again: {why}", key.user_id, key.session_id);
+        for line in failure_lines(&report.failed) {
+            eprintln!("mgpresence agent: {line}");
         }
         for key in &report.late {
             eprintln!("mgpresence agent: {} ({}) lapsed before its renewal", key.user_id, key.session_id);
@@ -410,6 +410,30 @@ async fn run(args: &RunArgs) -> Result<(), String> {
             () = tokio::time::sleep(wait) => {}
         }
     }
+}
+
+/// The round's failures, a line for each reason: one hold by name, or how many with the first few named, so a
+/// cause every hold shares (a wrong endpoint, a withdrawn permission) is one line a round rather than one a hold.
+fn failure_lines(failed: &[(HoldKey, String)]) -> Vec<String> {
+    const NAMED: usize = 3;
+    let mut reasons: Vec<(&str, Vec<&HoldKey>)> = Vec::new();
+    for (key, why) in failed {
+        match reasons.iter_mut().find(|(reason, _)| *reason == why.as_str()) {
+            Some((_, keys)) => keys.push(key),
+            None => reasons.push((why, vec![key])),
+        }
+    }
+    reasons
+        .into_iter()
+        .map(|(why, keys)| {
+            let named: Vec<String> = keys.iter().take(NAMED).map(|k| format!("{} ({})", k.user_id, k.session_id)).collect();
+            match keys.len() {
+                1 => format!("{} not renewed, trying again: {why}", named[0]),
+                n if n <= NAMED => format!("{n} holds not renewed, trying again: {why} ({})", named.join(", ")),
+                n => format!("{n} holds not renewed, trying again: {why} ({} and {} more)", named.join(", "), n - NAMED),
+            }
+        })
+        .collect()
 }
 
 /// SIGTERM (a service manager) or Ctrl+C (on Windows also the console's close and shutdown, as service wrappers

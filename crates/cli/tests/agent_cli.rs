@@ -139,6 +139,33 @@ fn agent_run_renews_the_due_holds_against_the_emulator() {
     }
 }
 
+/// A cause every hold shares (here a Graph root under a path the service does not have, so each `$batch` is refused
+/// as a whole) is one line on standard error naming a few holds, not a line a hold; and no hold ends over it.
+#[test]
+fn a_failure_every_hold_shares_is_one_line_and_keeps_the_holds() {
+    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("holds.db");
+    let csv = dir.path().join("users.csv");
+    std::fs::write(&csv, (0..50).fold(String::from("UserId\n"), |text, i| text + &format!("shared-{i:02}\n"))).unwrap();
+    let common = ["--session-id", "app", "--availability", "Busy", "--activity", "InACall"];
+    assert!(agent(&store, &[&["add", "--file", csv.to_str().unwrap()][..], &common[..]].concat()).status.success());
+    let run = Command::cargo_bin("mgpresence")
+        .unwrap()
+        .args(["agent", "run", "--once", "--endpoint", &format!("{}/graph", emulator.url), "--store"])
+        .arg(&store)
+        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let failures: Vec<&str> = stderr.lines().filter(|l| l.contains("not renewed")).collect();
+    assert_eq!(failures.len(), 1, "{stderr}");
+    assert!(failures[0].starts_with("mgpresence agent: 50 holds not renewed, trying again: "), "{stderr}");
+    assert!(failures[0].ends_with(" (shared-00 (app), shared-01 (app), shared-02 (app) and 47 more)"), "{stderr}");
+    let status: Value = serde_json::from_slice(&agent(&store, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(status["holds"], 50, "no hold ended: {stderr}");
+}
+
 /// `agent run` killed (SIGKILL) at random moments and started again: no hold is lost and the store still opens.
 #[test]
 fn an_agent_killed_at_any_moment_loses_no_hold() {
