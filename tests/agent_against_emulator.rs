@@ -13,6 +13,19 @@ use mgpresence_graph::budget::RequestBudget;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+/// A fault the emulator answers every POST whose path contains `path` with (`times` of them, or all).
+fn post_fault(path: &str, status: u16, code: &str, message: &str, times: Option<u32>) -> mgpresence_emulator::control::Fault {
+    mgpresence_emulator::control::Fault {
+        method: Some("POST".into()),
+        path_contains: Some(path.into()),
+        status,
+        code: code.into(),
+        message: message.into(),
+        retry_after: None,
+        times,
+    }
+}
+
 /// The agent's budget of the emulator's default throttle (10,000 requests per 30 s), by the emulator's clock.
 fn budget(emulator: &RunningEmulator, requests: u32) -> Arc<RequestBudget> {
     let state = emulator.state.clone();
@@ -126,7 +139,7 @@ async fn faulted_run(holds: usize, hours: i64, stops: bool) -> FaultedRun {
     let path = dir.path().join("holds.db");
     let start = emulator.state.clock.now();
     let span = i64::try_from(holds).unwrap();
-    let until_of = |i: usize| (i % 10 == 0).then(|| start + SignedDuration::from_mins(30 + i64::try_from(i).unwrap() * (hours * 60 - 60) / span));
+    let until_of = |i: usize| i.is_multiple_of(10).then(|| start + SignedDuration::from_mins(30 + i64::try_from(i).unwrap() * (hours * 60 - 60) / span));
     let user_of = |i: usize| format!("faulted-{i:05}");
     let new_holds: Vec<NewHold> = (0..holds)
         .map(|i| {
@@ -181,11 +194,7 @@ async fn faulted_run(holds: usize, hours: i64, stops: bool) -> FaultedRun {
             assert!(report.ended.is_empty(), "{:?}", report.ended);
             renewed += report.renewed;
             // Every 20 s, or sooner when the agent says (renewals to try again, room in the budget).
-            let next = agent.next_round_at(&report, now, step);
-            let wait = next.duration_since(emulator.state.clock.now());
-            if wait.is_positive() {
-                emulator.state.clock.advance(wait);
-            }
+            emulator.state.clock.advance_to(agent.next_round_at(&report, now, step));
         }
     }
     let lapses = emulator.state.store.lock().unwrap().lapses(emulator.state.clock.now());
@@ -314,13 +323,10 @@ async fn overloaded_run(holds: usize, limit: u32, budget_requests: u32, minutes:
         // Read as it goes: the emulator keeps only the newest requests.
         throttled += emulator.state.take_requests().iter().filter(|r| r.status == 429).count();
         let next = agent.next_round_at(&report, now, SignedDuration::from_secs(20));
-        let step = next.duration_since(emulator.state.clock.now());
         if std::env::var_os("AGENT_TRACE").is_some() {
-            eprintln!("round at +{}: renewed {} failed {} deferred {} late {}; next in {step}", now.duration_since(start).as_secs_f64(), report.renewed, report.failed.len(), report.deferred, report.late.len());
+            eprintln!("round at +{}: renewed {} failed {} deferred {} late {}; next in {}", now.duration_since(start).as_secs_f64(), report.renewed, report.failed.len(), report.deferred, report.late.len(), next.duration_since(now));
         }
-        if step.is_positive() {
-            emulator.state.clock.advance(step);
-        }
+        emulator.state.clock.advance_to(next);
     }
     let lapses = emulator.state.store.lock().unwrap().lapses(emulator.state.clock.now());
     let reported = store.list().unwrap().into_iter().map(|h| (h.key.user_id, h.lapses)).collect();
@@ -465,15 +471,7 @@ async fn a_day_of_ten_thousand_holds_with_the_agent_stopped_and_restarted_loses_
 #[tokio::test]
 async fn a_hold_the_service_refuses_ends_with_the_reason_and_the_others_go_on() {
     let emulator = RunningEmulator::start(EmulatorConfig::default()).await.unwrap();
-    let refuse = |user: &str, status: u16, code: &str, message: &str| mgpresence_emulator::control::Fault {
-        method: Some("POST".into()),
-        path_contains: Some(format!("/users/{user}/presence/")),
-        status,
-        code: code.into(),
-        message: message.into(),
-        retry_after: None,
-        times: None,
-    };
+    let refuse = |user: &str, status: u16, code: &str, message: &str| post_fault(&format!("/users/{user}/presence/"), status, code, message, None);
     emulator.state.faults.lock().unwrap().extend([
         refuse("gone-user", 404, "Request_ResourceNotFound", "Resource 'gone-user' does not exist or one of its queried reference-property objects are not present."),
         refuse("refused-user", 400, "BadRequest", "The request is not valid for this user."),
@@ -541,25 +539,17 @@ async fn a_refused_batch_or_a_forbidden_request_ends_no_hold() {
     assert_eq!(kept(), all);
 
     // The batch refused by the service (403, as for an application without the permission), then one user's request.
-    let fault = |path: &str, times: Option<u32>| mgpresence_emulator::control::Fault {
-        method: Some("POST".into()),
-        path_contains: Some(path.into()),
-        status: 403,
-        code: "Forbidden".into(),
-        message: "Insufficient privileges to complete the operation.".into(),
-        retry_after: None,
-        times,
-    };
+    let fault = |path: &str, times: Option<u32>| post_fault(path, 403, "Forbidden", "Insufficient privileges to complete the operation.", times);
     emulator.state.faults.lock().unwrap().extend([fault("/$batch", Some(1)), fault("/users/forbidden-user/presence/", None)]);
     let right = client(&emulator.url);
     let agent = KeepAliveAgent::with_budget(&store, &right, budget(&emulator, 10_000));
     let later = start + SignedDuration::from_secs(20);
-    emulator.state.clock.advance(later.duration_since(emulator.state.clock.now()));
+    emulator.state.clock.advance_to(later);
     let report = agent.round(later).await.unwrap();
     assert!(report.ended.is_empty() && report.renewed == 0 && report.failed.len() == 3, "{report:?}");
     assert!(report.failed.iter().all(|(_, why)| why.contains("Forbidden")), "{report:?}");
     let again = later + SignedDuration::from_secs(20);
-    emulator.state.clock.advance(again.duration_since(emulator.state.clock.now()));
+    emulator.state.clock.advance_to(again);
     let report = agent.round(again).await.unwrap();
     assert!(report.ended.is_empty() && report.renewed == 2, "{report:?}");
     assert_eq!(report.failed.iter().map(|(key, _)| key.user_id.as_str()).collect::<Vec<_>>(), ["forbidden-user"]);
@@ -570,7 +560,7 @@ async fn a_refused_batch_or_a_forbidden_request_ends_no_hold() {
     // Mended (the permission granted): renewed at the next try.
     emulator.state.faults.lock().unwrap().clear();
     let mended = again + SignedDuration::from_secs(20);
-    emulator.state.clock.advance(mended.duration_since(emulator.state.clock.now()));
+    emulator.state.clock.advance_to(mended);
     let report = agent.round(mended).await.unwrap();
     assert!(report.ended.is_empty() && report.failed.is_empty() && report.renewed == 1, "{report:?}");
     assert_eq!(kept(), all);
@@ -578,7 +568,7 @@ async fn a_refused_batch_or_a_forbidden_request_ends_no_hold() {
     // A wrong endpoint at a clear ends no hold either: the session would stay until its expiry, unseen.
     // (A second past the end: ends are kept in whole seconds, rounded up.)
     let end = start + SignedDuration::from_mins(30) + SignedDuration::from_secs(1);
-    emulator.state.clock.advance(end.duration_since(emulator.state.clock.now()));
+    emulator.state.clock.advance_to(end);
     let agent = KeepAliveAgent::with_budget(&store, &wrong, budget(&emulator, 10_000));
     let report = agent.round(end).await.unwrap();
     assert!(report.cleared == 0 && report.failed.len() == 3, "{report:?}");

@@ -412,16 +412,14 @@ async fn run(args: &RunArgs) -> Result<(), String> {
     }
 }
 
-/// The round's failures, a line for each reason: one hold by name, or how many with the first few named, so a
-/// cause every hold shares (a wrong endpoint, a withdrawn permission) is one line a round rather than one a hold.
+/// The round's failures, a line for each reason (in the reasons' order): one hold by name, or how many with the
+/// first few named, so a cause every hold shares (a wrong endpoint, a withdrawn permission) is one line a round
+/// rather than one a hold.
 fn failure_lines(failed: &[(HoldKey, String)]) -> Vec<String> {
     const NAMED: usize = 3;
-    let mut reasons: Vec<(&str, Vec<&HoldKey>)> = Vec::new();
+    let mut reasons: std::collections::BTreeMap<&str, Vec<&HoldKey>> = std::collections::BTreeMap::new();
     for (key, why) in failed {
-        match reasons.iter_mut().find(|(reason, _)| *reason == why.as_str()) {
-            Some((_, keys)) => keys.push(key),
-            None => reasons.push((why, vec![key])),
-        }
+        reasons.entry(why).or_default().push(key);
     }
     reasons
         .into_iter()

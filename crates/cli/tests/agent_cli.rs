@@ -16,6 +16,18 @@ fn agent(store: &std::path::Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `agent run --once` over `store` against `endpoint`, with the emulator's kind of token; at most a minute.
+fn run_once(endpoint: &str, store: &std::path::Path) -> std::process::Output {
+    Command::cargo_bin("mgpresence")
+        .unwrap()
+        .args(["agent", "run", "--once", "--endpoint", endpoint, "--store"])
+        .arg(store)
+        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
 /// `agent run` started over `store` against `url`, its standard error read up to the first line (printed once the
 /// stop handlers are in and just before the first round).
 #[cfg(unix)]
@@ -74,13 +86,7 @@ fn agent_run_refuses_an_endpoint_that_ends_in_the_api_version() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("holds.db");
     assert!(agent(&store, &["add", "--user", "u1", "--session-id", "app", "--availability", "Busy", "--activity", "InACall"]).status.success());
-    let run = Command::cargo_bin("mgpresence")
-        .unwrap()
-        .args(["agent", "run", "--once", "--endpoint", "http://127.0.0.1:9/v1.0", "--store"])
-        .arg(&store)
-        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
-        .output()
-        .unwrap();
+    let run = run_once("http://127.0.0.1:9/v1.0", &store);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("ends in the API version 'v1.0'") && stderr.contains("('http://127.0.0.1:9')"), "{stderr}");
@@ -123,13 +129,7 @@ fn agent_run_renews_the_due_holds_against_the_emulator() {
     for user in ["run-a", "run-b"] {
         assert!(agent(&store, &["add", "--user", user, "--session-id", "app", "--availability", "Available", "--activity", "Available"]).status.success());
     }
-    let run = Command::cargo_bin("mgpresence")
-        .unwrap()
-        .args(["agent", "run", "--once", "--endpoint", &emulator.url, "--store"])
-        .arg(&store)
-        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
-        .output()
-        .unwrap();
+    let run = run_once(&emulator.url, &store);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let posted: Vec<_> = emulator.requests().into_iter().filter(|r| r.path.ends_with("/setPresence")).map(|r| r.path).collect();
     assert_eq!(posted.len(), 2, "{posted:?}");
@@ -150,13 +150,7 @@ fn a_failure_every_hold_shares_is_one_line_and_keeps_the_holds() {
     std::fs::write(&csv, (0..50).fold(String::from("UserId\n"), |text, i| text + &format!("shared-{i:02}\n"))).unwrap();
     let common = ["--session-id", "app", "--availability", "Busy", "--activity", "InACall"];
     assert!(agent(&store, &[&["add", "--file", csv.to_str().unwrap()][..], &common[..]].concat()).status.success());
-    let run = Command::cargo_bin("mgpresence")
-        .unwrap()
-        .args(["agent", "run", "--once", "--endpoint", &format!("{}/graph", emulator.url), "--store"])
-        .arg(&store)
-        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
-        .output()
-        .unwrap();
+    let run = run_once(&format!("{}/graph", emulator.url), &store);
     let stderr = String::from_utf8_lossy(&run.stderr);
     let failures: Vec<&str> = stderr.lines().filter(|l| l.contains("not renewed")).collect();
     assert_eq!(failures.len(), 1, "{stderr}");
@@ -201,13 +195,7 @@ fn an_agent_killed_at_any_moment_loses_no_hold() {
         assert_eq!(status["holds"], 300, "after a kill: {status}");
     }
     // A last run renews whatever the kills left due.
-    let run = Command::cargo_bin("mgpresence")
-        .unwrap()
-        .args(["agent", "run", "--once", "--endpoint", &emulator.url, "--store"])
-        .arg(&store)
-        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
-        .output()
-        .unwrap();
+    let run = run_once(&emulator.url, &store);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let status: Value = serde_json::from_slice(&agent(&store, &["status", "--json"]).stdout).unwrap();
     assert!(status["each"].as_array().unwrap().iter().all(|h| h["lastResult"] == "200"), "{status}");
@@ -243,14 +231,7 @@ fn the_running_agent_reports_metrics_and_stops_on_sigterm() {
     assert!(metrics.contains("mgpresence_agent_renewals_total 1"), "{metrics}");
     assert!(get("/health").ends_with("ok"));
     // A second agent over the same store is refused while this one runs.
-    let second = Command::cargo_bin("mgpresence")
-        .unwrap()
-        .args(["agent", "run", "--once", "--endpoint", &emulator.url, "--store"])
-        .arg(&store)
-        .env("MGPRESENCE_ACCESS_TOKEN", "agent-token")
-        .timeout(std::time::Duration::from_secs(30))
-        .output()
-        .unwrap();
+    let second = run_once(&emulator.url, &store);
     let refused = String::from_utf8_lossy(&second.stderr);
     assert!(!second.status.success() && refused.contains("another agent is running over this store"), "{refused}");
     // SIGTERM, as a service manager stops it.

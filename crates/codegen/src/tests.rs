@@ -180,7 +180,7 @@ pub fn render() -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod case_checks {
     use mgpresence_catalog::all_cmdlets;
 
     const CASE_KEYS: [&str; 9] = ["Cmdlet", "ParameterSet", "Arguments", "Setup", "Request", "ErrorCode", "Output", "OutputTypeName", "OutputIds"];

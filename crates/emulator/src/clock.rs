@@ -23,6 +23,14 @@ impl EmulatorClock {
         *offset = offset.saturating_add(by);
     }
 
+    /// Moves the clock forward to `at`; an instant already past leaves it as it is (the clock never goes back).
+    pub fn advance_to(&self, at: Timestamp) {
+        let wait = at.duration_since(self.now());
+        if wait.is_positive() {
+            self.advance(wait);
+        }
+    }
+
     /// How far the clock has been moved from real time.
     pub fn offset(&self) -> SignedDuration {
         *self.offset.lock().expect("clock lock")
